@@ -1,0 +1,282 @@
+"""One paid generation, start to file: submit once → follow status → result → download.
+
+It reports progress through a callback, watches for the user's interrupt (then cancels the remote job)
+and enforces a queue-wait limit and an overall deadline. No ComfyUI and no torch here.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable, Optional
+
+import aiohttp
+
+from . import http
+from .errors import Interrupted, JobFailed, ProviderError, scrub
+from .providers import fal
+from .request import PreparedRequest
+
+log = logging.getLogger("kling_video")
+
+MB = 1024 * 1024
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Limits:
+    # A job that never leaves the queue (e.g. an account without balance) should fail fast, while a
+    # running Kling job legitimately takes minutes.
+    queue_wait: float = field(default_factory=lambda: _env_float("KLING_VIDEO_QUEUE_TIMEOUT", 600))
+    deadline: float = field(default_factory=lambda: _env_float("KLING_VIDEO_TIMEOUT", 1800))
+    max_download: int = field(default_factory=lambda: int(_env_float("KLING_VIDEO_MAX_DOWNLOAD_MB", 2048) * MB))
+    poll_interval: float = 1.0    # only when the status stream is unavailable
+
+
+@dataclass
+class Update:
+    phase: str                    # submitting | queued | running | downloading | done
+    text: str
+    fraction: float               # overall progress estimate, 0..1
+    request_id: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class JobResult:
+    request_id: str
+    path: Path
+    result: dict
+
+
+class Job:
+    def __init__(self, prepared: PreparedRequest, out_dir: Path, *,
+                 on_update: Callable[[Update], None] = lambda u: None,
+                 interrupted: Callable[[], bool] = lambda: False,
+                 limits: Optional[Limits] = None):
+        self.prepared = prepared
+        self.variant = prepared.variant
+        self.out_dir = Path(out_dir)
+        self.on_update = on_update
+        self.interrupted = interrupted
+        self.limits = limits or Limits()
+        self.handle: Optional[fal.Handle] = None
+        self.started = 0.0
+        self.phase_since = 0.0
+        self.phase = "submitting"
+        self.logs_seen = 0
+
+    # -- public -------------------------------------------------------------------------------
+    async def run(self) -> JobResult:
+        key = fal.api_key()  # a missing key is reported before anything is sent
+        self.started = time.monotonic()
+        async with http.new_session() as session:
+            queue = fal.FalQueue(session, key)
+            self._set_phase("submitting", f"submitting to fal.ai ({self.prepared.cost})", 0.0)
+            # The submit is not interruptible half-way: once sent, we must learn its request id.
+            self.handle = await queue.submit(self.variant.endpoint, self.prepared.body)
+            log.info("kling-video: submitted %s as request %s (%s)", self.variant.endpoint,
+                     self.handle.request_id, self.prepared.cost)
+            self._set_phase("queued", "queued", 0.02)
+            final = await self._guard(self._follow(queue), queue)
+            if final.get("error"):
+                raise await self._failure(queue, final)
+            result = await self._guard(queue.result(self.handle), queue)
+            url = fal.video_url(result)
+            self._set_phase("downloading", "downloading the video", 0.92)
+            path = await self._guard(self._download(session, url), queue, cancel_remote=False)
+        self._set_phase("done", f"done in {time.monotonic() - self.started:.0f} s", 1.0)
+        return JobResult(self.handle.request_id, path, result)
+
+    # -- following the job ---------------------------------------------------------------------
+    async def _follow(self, queue: fal.FalQueue) -> dict:
+        """Status objects until COMPLETED: the SSE stream notices completion at once with a single
+        request; polling (once a second) is the fallback when the stream is unavailable."""
+        failures = 0
+        while True:
+            try:
+                async for status in queue.stream(self.handle):
+                    failures = 0
+                    self._on_status(status)
+                    if status["status"] == "COMPLETED":
+                        return status
+            except fal.StreamUnavailable as exc:
+                log.info("kling-video: status stream unavailable (%s); polling instead", exc)
+                return await self._poll(queue)
+            except ProviderError as exc:
+                if not exc.retryable:
+                    raise
+                failures += 1
+                log.warning("kling-video: %s; reconnecting (%d)", exc, failures)
+            # A dropped stream may have missed the COMPLETED event: ask once before reconnecting.
+            status = await queue.status(self.handle)
+            self._on_status(status)
+            if status["status"] == "COMPLETED":
+                return status
+            await asyncio.sleep(min(0.2 * 2 ** failures, 5.0))
+
+    async def _poll(self, queue: fal.FalQueue) -> dict:
+        while True:
+            status = await queue.status(self.handle)
+            self._on_status(status)
+            if status["status"] == "COMPLETED":
+                return status
+            await asyncio.sleep(self.limits.poll_interval)
+
+    def _on_status(self, status: dict) -> None:
+        state = status["status"]
+        for entry in (status.get("logs") or [])[self.logs_seen:]:
+            message = entry.get("message", "") if isinstance(entry, dict) else str(entry)
+            log.info("kling-video [%s]: %s", self.handle.request_id, scrub(message))
+        if status.get("logs"):
+            self.logs_seen = max(self.logs_seen, len(status["logs"]))
+        if state == "IN_QUEUE":
+            position = status.get("queue_position")
+            self._set_phase("queued", f"queued at position {position}" if position is not None else "queued", 0.02)
+        elif state == "IN_PROGRESS":
+            if self.phase != "running":
+                self._set_phase("running", "running", 0.05)
+            last = ""
+            if status.get("logs"):
+                tail = status["logs"][-1]
+                last = tail.get("message", "") if isinstance(tail, dict) else str(tail)
+            self._running_update(last)
+
+    def _running_update(self, last_log: str = "") -> None:
+        elapsed = time.monotonic() - self.phase_since
+        typical = self.variant.typical_seconds
+        text = f"running {elapsed:.0f} s"
+        text += f" (~{max(typical - elapsed, 0):.0f} s left)" if elapsed < typical else " (longer than usual)"
+        if last_log:
+            text += f"\n{scrub(last_log)[:200]}"
+        self._emit(text, 0.05 + 0.85 * min(elapsed / typical, 0.97))
+
+    async def _failure(self, queue: fal.FalQueue, final: dict) -> JobFailed:
+        message = f"{final.get('error')}" + (f" ({final['error_type']})" if final.get("error_type") else "")
+        try:
+            await queue.result(self.handle)
+        except ProviderError as exc:
+            message += f"; {exc}"
+        return JobFailed(f"Kling job {self.handle.request_id} on fal failed: {message}",
+                         request_id=self.handle.request_id)
+
+    # -- interrupt and deadlines ------------------------------------------------------------------
+    async def _guard(self, coro: Awaitable, queue: fal.FalQueue, cancel_remote: bool = True):
+        """Await `coro`, but give up on interrupt, queue-wait limit or deadline (cancelling the job)."""
+        task = asyncio.ensure_future(coro)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=0.1)
+                if done:
+                    return task.result()
+                reason = self._stop_reason()
+                if reason:
+                    break
+                if self.phase == "running":
+                    self._running_update()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        rid = self.handle.request_id
+        outcome = "kept at fal (it was already finished)"
+        if cancel_remote:
+            try:
+                word = await queue.cancel(self.handle)
+                outcome = f"cancel sent to fal ({word})"
+            except ProviderError as exc:
+                outcome = f"cancel failed: {exc}"
+        log.warning("kling-video: request %s stopped: %s; %s", rid, reason, outcome)
+        if reason == "interrupted":
+            raise Interrupted(f"Interrupted: fal request {rid} {outcome}")
+        raise ProviderError(f"{reason}: fal request {rid} {outcome}", request_id=rid)
+
+    def _stop_reason(self) -> str:
+        now = time.monotonic()
+        if self.interrupted():
+            return "interrupted"
+        if self.phase == "queued" and now - self.phase_since > self.limits.queue_wait:
+            return (f"still queued after {self.limits.queue_wait:.0f} s (is your fal balance empty? "
+                    "set KLING_VIDEO_QUEUE_TIMEOUT to wait longer)")
+        if now - self.started > self.limits.deadline:
+            return f"not finished after {self.limits.deadline:.0f} s (KLING_VIDEO_TIMEOUT)"
+        return ""
+
+    # -- download --------------------------------------------------------------------------------
+    async def _download(self, session: aiohttp.ClientSession, url: str) -> Path:
+        if not url.startswith("https://"):
+            raise ProviderError(f"refusing to download a result that is not https: {url[:120]}")
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        final = self.out_dir / f"{stamp}_{self.variant.key}_{self.handle.request_id}.mp4"
+        part = final.with_name(final.name + ".part")
+        have = 0
+        part.write_bytes(b"")
+        for attempt in range(4):
+            headers = {"Range": f"bytes={have}-"} if have else {}
+            try:
+                async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(
+                        total=None, connect=20, sock_read=60)) as resp:
+                    if resp.status not in (200, 206):
+                        raise ProviderError(f"download of the video: HTTP {resp.status}", status=resp.status,
+                                            retryable=resp.status >= 500 or resp.status == 429)
+                    if resp.status == 200 and have:
+                        have = 0  # the server ignored our Range: start over
+                    total = resp.content_length + have if resp.content_length is not None else None
+                    if total is not None and total > self.limits.max_download:
+                        raise ProviderError(f"the video is {total / MB:.0f} MB, over the "
+                                            f"{self.limits.max_download / MB:.0f} MB cap (KLING_VIDEO_MAX_DOWNLOAD_MB)")
+                    with open(part, "r+b" if have else "wb") as out:
+                        out.seek(have)
+                        out.truncate()
+                        async for chunk in resp.content.iter_chunked(MB):
+                            have += len(chunk)
+                            if have > self.limits.max_download:
+                                raise ProviderError(f"the video exceeds the {self.limits.max_download / MB:.0f} MB "
+                                                    "cap (KLING_VIDEO_MAX_DOWNLOAD_MB)")
+                            out.write(chunk)
+                            if total:
+                                self._emit(f"downloading {have / MB:.1f} / {total / MB:.1f} MB", 0.92 + 0.08 * have / total)
+                    if total is None or have >= total:
+                        os.replace(part, final)
+                        return final
+                    raise ProviderError("download ended early", retryable=True)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                error = ProviderError(f"download broke ({exc.__class__.__name__})", retryable=True)
+            except ProviderError as exc:
+                if not exc.retryable:
+                    raise
+                error = exc
+            log.warning("kling-video: %s; resuming at byte %d", error, have)
+            await asyncio.sleep(0.5 * 2 ** attempt)
+        raise ProviderError(f"could not download the video of request {self.handle.request_id}: {error}; "
+                            f"the result stays at fal for about an hour: {url}", request_id=self.handle.request_id)
+
+    # -- progress --------------------------------------------------------------------------------
+    def _set_phase(self, phase: str, text: str, fraction: float) -> None:
+        self.phase = phase
+        self.phase_since = time.monotonic()
+        self._emit(text, fraction)
+
+    def _emit(self, text: str, fraction: float) -> None:
+        rid = self.handle.request_id if self.handle else None
+        try:
+            self.on_update(Update(self.phase, text, fraction, rid))
+        except Exception:  # a broken progress display must never lose a paid job
+            log.exception("kling-video: progress callback failed")
+
+
+async def generate(prepare_fn, out_dir: Path, **job_options) -> tuple[PreparedRequest, JobResult]:
+    """Check and encode the inputs (off the event loop: encoding takes tens of ms), then run the job.
+
+    `prepare_fn` returns the PreparedRequest; any InputError it raises leaves before a byte is sent."""
+    prepared = await asyncio.to_thread(prepare_fn)
+    return prepared, await Job(prepared, out_dir, **job_options).run()

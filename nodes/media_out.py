@@ -1,0 +1,231 @@
+"""Decode a downloaded video file (H.264 + AAC MP4) into ComfyUI's IMAGE and AUDIO.
+
+No ComfyUI import here: the result is plain torch tensors and dicts.
+"""
+from __future__ import annotations
+
+import fractions
+import math
+import os
+from dataclasses import dataclass
+
+import av
+import numpy as np
+import torch
+
+MAX_DECODE_BYTES_ENV = "KLING_VIDEO_MAX_DECODE_BYTES"
+# A 10 s 1080p clip is 6 GB as float32 frames; 16 GiB leaves room for ~25 s of
+# 1080p (or 4K for ~6 s) while refusing what would take a 24-32 GiB machine down.
+DEFAULT_MAX_DECODE_BYTES = 16 * 1024**3
+SILENT_SAMPLE_RATE = 44100
+
+
+class MediaError(ValueError):
+    """The file is not a video we can decode (or is too big to decode)."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    fps: float
+    frame_rate: fractions.Fraction
+    frame_count: int  # best estimate; exact for a normal MP4
+    duration: float  # seconds
+    has_audio: bool
+    audio_sample_rate: int | None
+    audio_channels: int | None
+
+
+@dataclass
+class DecodedVideo:
+    info: VideoInfo
+    frames: torch.Tensor  # [N, H, W, 3] float32 in 0..1
+    audio: dict  # {"waveform": float32 [1, C, T], "sample_rate": int}
+    fps: float
+
+
+def _open(path):
+    try:
+        return av.open(os.fspath(path), mode="r")
+    except (av.FFmpegError, OSError) as e:
+        raise MediaError(f"cannot open {os.fspath(path)!r} as a video: {e}") from e
+
+
+def _video_stream(container, path):
+    if not container.streams.video:
+        raise MediaError(f"{os.fspath(path)!r} has no video stream")
+    return container.streams.video[0]
+
+
+def _check_complete(container, path) -> None:
+    # A download cut short keeps its header when the moov atom comes first
+    # (web-ready MP4s), so it would open fine and quietly decode half a clip: the
+    # sample index still says where the missing bytes should be.
+    try:
+        size = os.path.getsize(path)
+    except (OSError, TypeError):
+        return
+    for stream in container.streams.video[:1] + container.streams.audio[:1]:
+        entries = stream.index_entries
+        if len(entries):
+            last = entries[len(entries) - 1]
+            if last.pos + last.size > size:
+                raise MediaError(
+                    f"{os.fspath(path)!r} is truncated: its index needs "
+                    f"{last.pos + last.size} bytes but the file has {size}"
+                )
+
+
+def _info(container, path) -> VideoInfo:
+    stream = _video_stream(container, path)
+    # average_rate of a fragmented MP4 is derived from a rounded duration
+    # (e.g. 23.72 for a 24 fps clip); guessed_rate looks at the stream's timing.
+    rate = stream.guessed_rate or stream.average_rate or stream.base_rate
+    rate = fractions.Fraction(rate) if rate else fractions.Fraction(0)
+    if stream.duration and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / av.time_base
+    else:
+        duration = stream.frames / rate if stream.frames and rate else 0.0
+    frame_count = stream.frames or round(duration * rate)
+    audio = container.streams.audio[0] if container.streams.audio else None
+    return VideoInfo(
+        width=stream.codec_context.width,
+        height=stream.codec_context.height,
+        fps=float(rate),
+        frame_rate=rate,
+        frame_count=int(frame_count),
+        duration=float(duration),
+        has_audio=audio is not None,
+        audio_sample_rate=int(audio.sample_rate) if audio is not None else None,
+        audio_channels=int(audio.channels) if audio is not None else None,
+    )
+
+
+def probe_video(path) -> VideoInfo:
+    """Read the header and decode one frame; MediaError unless that works."""
+    with _open(path) as container:
+        info = _info(container, path)
+        _check_complete(container, path)
+        try:
+            for _ in container.decode(video=0):
+                break
+            else:
+                raise MediaError(f"{os.fspath(path)!r} has no decodable video frame")
+        except av.FFmpegError as e:
+            raise MediaError(f"{os.fspath(path)!r} is corrupt: {e}") from e
+    if info.width <= 0 or info.height <= 0:
+        raise MediaError(f"{os.fspath(path)!r} has no frame size")
+    return info
+
+
+def max_decode_bytes_default() -> int:
+    raw = os.environ.get(MAX_DECODE_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_DECODE_BYTES
+    try:
+        return int(float(raw))
+    except ValueError as e:
+        raise MediaError(f"{MAX_DECODE_BYTES_ENV}={raw!r} is not a number of bytes") from e
+
+
+def _allocate(n: int, info: VideoInfo, limit: int, path) -> torch.Tensor:
+    need = n * info.height * info.width * 3 * 4
+    if need > limit:
+        raise MediaError(
+            f"decoding {os.fspath(path)!r} needs {need} bytes ({n} frames of "
+            f"{info.width}x{info.height} as float32) but the limit is {limit} bytes; "
+            f"raise it with the {MAX_DECODE_BYTES_ENV} environment variable"
+        )
+    return torch.empty((n, info.height, info.width, 3), dtype=torch.float32)
+
+
+class _AudioSink:
+    """Collects any sample format as float32 planar chunks and joins them once."""
+
+    def __init__(self):
+        self.chunks: list[np.ndarray] = []
+        self.resampler = None
+        self.rate = 0
+
+    def add(self, frame: av.AudioFrame) -> None:
+        if self.resampler is None:
+            self.rate = frame.sample_rate
+            # Passes fltp (AAC's own format) through untouched; converts packed
+            # and integer formats to planar float in -1..1.
+            self.resampler = av.AudioResampler(format="fltp", layout=frame.layout, rate=frame.sample_rate)
+        for out in self.resampler.resample(frame):
+            self.chunks.append(out.to_ndarray())
+
+    def result(self) -> dict | None:
+        if self.resampler is not None:
+            for out in self.resampler.resample(None):
+                self.chunks.append(out.to_ndarray())
+        if not self.chunks:
+            return None
+        wave = np.concatenate(self.chunks, axis=1) if len(self.chunks) > 1 else self.chunks[0]
+        self.chunks = []
+        return {"waveform": torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)).unsqueeze(0),
+                "sample_rate": int(self.rate)}
+
+
+def silent_audio(seconds: float, sample_rate: int = SILENT_SAMPLE_RATE) -> dict:
+    """Mono silence, at least one sample long so that encoders accept it."""
+    samples = max(1, round(seconds * sample_rate))
+    return {"waveform": torch.zeros((1, 1, samples), dtype=torch.float32), "sample_rate": sample_rate}
+
+
+def decode_video(path, *, all_frames: bool = True, max_decode_bytes: int | None = None) -> DecodedVideo:
+    """Decode every frame (or only the first) and the first audio track."""
+    limit = max_decode_bytes if max_decode_bytes is not None else max_decode_bytes_default()
+    with _open(path) as container:
+        info = _info(container, path)
+        _check_complete(container, path)
+        vstream = container.streams.video[0]
+        vstream.thread_type = "AUTO"
+        astream = container.streams.audio[0] if container.streams.audio else None
+        if all_frames:
+            # stream.frames is exact when the container records it; an estimate from
+            # the duration gets a margin so that it rarely has to grow.
+            n = vstream.frames or (math.ceil(info.duration * info.frame_rate) + 2)
+        else:
+            n = 1
+        frames = _allocate(max(n, 1), info, limit, path)
+        audio = _AudioSink()
+        count = 0
+        streams = [s for s in (vstream, astream) if s is not None]
+        try:
+            for packet in container.demux(streams):
+                if packet.stream is astream:
+                    for aframe in packet.decode():
+                        audio.add(aframe)
+                    continue
+                if count and not all_frames:
+                    continue
+                for vframe in packet.decode():
+                    if count == frames.shape[0]:
+                        if not all_frames:
+                            break
+                        frames = _grow(frames, count, info, limit, path)
+                    rgb = torch.from_numpy(vframe.to_ndarray(format="rgb24"))
+                    torch.div(rgb, 255, out=frames[count])
+                    count += 1
+        except av.FFmpegError as e:
+            raise MediaError(f"{os.fspath(path)!r} is corrupt or truncated: {e}") from e
+    if count == 0:
+        raise MediaError(f"{os.fspath(path)!r} has no decodable video frame")
+    frames = frames[:count]  # a view: the untouched tail was never paged in
+    waveform = audio.result()
+    if waveform is None:
+        seconds = count / info.fps if all_frames and info.fps else info.duration
+        waveform = silent_audio(seconds)
+    return DecodedVideo(info=info, frames=frames, audio=waveform, fps=info.fps)
+
+
+def _grow(frames: torch.Tensor, count: int, info: VideoInfo, limit: int, path) -> torch.Tensor:
+    # Only when the header under-counted: one copy, with a quarter to spare.
+    bigger = _allocate(count + max(8, count // 4), info, limit, path)
+    bigger[:count].copy_(frames[:count])
+    return bigger

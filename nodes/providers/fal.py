@@ -1,0 +1,172 @@
+"""fal.ai's queue protocol, spoken directly (DESIGN.md §3, provider_protocols.md §1).
+
+fal-client is not used: its submit retries on connection errors (a lost answer can mean a second paid
+job) and it has no status stream. This module knows JSON and HTTP, never torch or ComfyUI.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import AsyncIterator, Optional
+
+import aiohttp
+
+from .. import http
+from ..errors import JobFailed, MissingCredentials, ProviderError
+
+log = logging.getLogger("kling_video")
+
+NAME = "fal"
+KEY_HELP = ("Create a key at https://fal.ai/dashboard/keys and set it as the FAL_KEY environment variable "
+            "(export FAL_KEY=... before starting ComfyUI).")
+
+
+def api_key() -> str:
+    key = os.environ.get("FAL_KEY", "").strip()
+    if key:
+        return key
+    key_id, secret = os.environ.get("FAL_KEY_ID", "").strip(), os.environ.get("FAL_KEY_SECRET", "").strip()
+    if key_id and secret:
+        return f"{key_id}:{secret}"
+    raise MissingCredentials(f"No fal.ai key: FAL_KEY is not set. {KEY_HELP}")
+
+
+def queue_base() -> str:
+    run_host = os.environ.get("FAL_RUN_HOST", "").strip() or "fal.run"
+    queue_host = os.environ.get("FAL_QUEUE_RUN_HOST", "").strip() or f"queue.{run_host}"
+    return f"https://{queue_host}"
+
+
+def app_path(endpoint: str) -> str:
+    """Status, result and cancel live under owner/alias only: fal-ai/kling-video, not the full path."""
+    return "/".join(endpoint.split("/")[:2])
+
+
+@dataclass(frozen=True)
+class Handle:
+    endpoint: str
+    request_id: str
+
+    @property
+    def base(self) -> str:
+        return f"{queue_base()}/{app_path(self.endpoint)}/requests/{self.request_id}"
+
+    @property
+    def status_url(self) -> str:
+        return f"{self.base}/status"
+
+    @property
+    def response_url(self) -> str:
+        return self.base
+
+    @property
+    def cancel_url(self) -> str:
+        return f"{self.base}/cancel"
+
+
+class FalQueue:
+    def __init__(self, session: aiohttp.ClientSession, key: Optional[str] = None):
+        self.session = session
+        self._auth = {"Authorization": f"Key {key or api_key()}"}
+
+    async def _send(self, method: str, url: str, what: str, **kw) -> http.Answer:
+        try:
+            return await http.send(self.session, method, url, headers=self._auth, what=what, **kw)
+        except ProviderError as exc:
+            if exc.status in (401, 403):
+                raise ProviderError(f"fal.ai rejected the key (HTTP {exc.status}): {exc}. {KEY_HELP}",
+                                    status=exc.status) from None
+            raise
+
+    async def submit(self, endpoint: str, body: dict) -> Handle:
+        answer = await self._send("POST", f"{queue_base()}/{endpoint}", f"fal submit to {endpoint}",
+                                  json_body=body, retry=http.SUBMIT)
+        data = answer.data if isinstance(answer.data, dict) else {}
+        request_id = data.get("request_id")
+        if not request_id:
+            raise ProviderError(f"fal submit to {endpoint}: the answer has no request_id: {str(answer.data)[:300]}")
+        return Handle(endpoint, str(request_id))
+
+    async def status(self, handle: Handle, logs: bool = True) -> dict:
+        answer = await self._send("GET", handle.status_url, f"fal status of {handle.request_id}",
+                                  params={"logs": "1" if logs else "0"})
+        return _status_object(answer.data)
+
+    async def stream(self, handle: Handle) -> AsyncIterator[dict]:
+        """Status objects from fal's server-sent events until COMPLETED.
+
+        Raises StreamUnavailable when the stream cannot be used at all (the caller polls instead) and
+        ProviderError on a broken connection (the caller reconnects)."""
+        url = f"{handle.status_url}/stream"
+        headers = {**self._auth, "Accept": "text/event-stream"}
+        try:
+            resp = await self.session.get(url, params={"logs": "1"}, headers=headers,
+                                          timeout=aiohttp.ClientTimeout(total=None, connect=20, sock_read=45))
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise ProviderError(f"fal status stream: {exc.__class__.__name__}", retryable=True) from exc
+        async with resp:
+            if resp.status in (401, 403):
+                raise ProviderError(f"fal.ai rejected the key (HTTP {resp.status}). {KEY_HELP}", status=resp.status)
+            if resp.status in (404, 405, 501) or not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
+                raise StreamUnavailable(f"HTTP {resp.status} {resp.headers.get('Content-Type', '')}")
+            if resp.status >= 300:
+                raise ProviderError(f"fal status stream: HTTP {resp.status}", status=resp.status, retryable=True)
+            data_lines: list[str] = []
+            try:
+                async for raw in resp.content:
+                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    if line.startswith("data:"):
+                        data_lines.append(line[5:].lstrip())
+                    elif not line and data_lines:
+                        event = _status_object(json.loads("\n".join(data_lines)))
+                        data_lines = []
+                        yield event
+                        if event["status"] == "COMPLETED":
+                            return
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                raise ProviderError(f"fal status stream broke ({exc.__class__.__name__})", retryable=True) from exc
+        raise ProviderError("fal status stream closed before COMPLETED", retryable=True)
+
+    async def result(self, handle: Handle) -> dict:
+        try:
+            answer = await self._send("GET", handle.response_url, f"fal result of {handle.request_id}")
+        except ProviderError as exc:
+            if exc.status is not None and exc.status not in http._RETRY_STATUS:
+                raise JobFailed(f"{exc}", status=exc.status, request_id=handle.request_id) from None
+            raise
+        if not isinstance(answer.data, dict):
+            raise ProviderError(f"fal result of {handle.request_id} is not JSON: {str(answer.data)[:200]}")
+        return answer.data
+
+    async def cancel(self, handle: Handle) -> str:
+        """Ask fal to cancel; returns fal's status word. Never raises for an already finished job."""
+        try:
+            answer = await self._send("PUT", handle.cancel_url, f"fal cancel of {handle.request_id}",
+                                      retry=http.Retry(attempts=3, base=0.3, cap=2.0))
+        except ProviderError as exc:
+            if exc.status in (400, 404):
+                return "ALREADY_COMPLETED" if exc.status == 400 else "NOT_FOUND"
+            raise
+        data = answer.data if isinstance(answer.data, dict) else {}
+        return str(data.get("status", "CANCELLATION_REQUESTED"))
+
+
+class StreamUnavailable(Exception):
+    pass
+
+
+def _status_object(data) -> dict:
+    if not isinstance(data, dict) or data.get("status") not in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED"):
+        raise ProviderError(f"fal status: unexpected answer {str(data)[:300]}", retryable=True)
+    return data
+
+
+def video_url(result: dict) -> str:
+    video = result.get("video")
+    url = video.get("url") if isinstance(video, dict) else None
+    if not url:
+        raise ProviderError(f"fal result has no video url: {json.dumps(result)[:300]}")
+    return url

@@ -1,0 +1,41 @@
+"""Load the pack under a fixed package name, whatever its folder is called (as ComfyUI would)."""
+import importlib.util
+import logging
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # tests import their helpers (media, fakes) as top-level modules
+
+if "comfyui_kling_video" not in sys.modules:
+    _spec = importlib.util.spec_from_file_location("comfyui_kling_video", ROOT / "__init__.py",
+                                                   submodule_search_locations=[str(ROOT)])
+    _pack = importlib.util.module_from_spec(_spec)
+    sys.modules[_spec.name] = _pack
+    _spec.loader.exec_module(_pack)
+
+
+@pytest.fixture
+def fal_env(monkeypatch, tmp_path):
+    """A fake fal.ai over HTTPS, with the pack pointed at it the way a user would point it at a proxy."""
+    from fakes.fal import FakeFal
+    from media import make_mp4
+
+    video = make_mp4(tmp_path / "result.mp4", width=320, height=240, fps=24, seconds=1.0)
+    with FakeFal(tmp_path / "fake", key="test-key-0123456789", video_bytes=video.read_bytes()) as fake:
+        monkeypatch.setenv("FAL_KEY", "test-key-0123456789")
+        monkeypatch.setenv("FAL_QUEUE_RUN_HOST", fake.host)
+        monkeypatch.setenv("FAL_RUN_HOST", fake.host)
+        monkeypatch.setenv("SSL_CERT_FILE", str(fake.ca_path))
+        from comfyui_kling_video.nodes import http
+        http.ssl_context.cache_clear()
+        yield fake
+        http.ssl_context.cache_clear()
+
+
+@pytest.fixture
+def captured_logs(caplog):
+    caplog.set_level(logging.DEBUG)
+    return caplog

@@ -6,6 +6,8 @@ and enforces a queue-wait limit and an overall deadline. No ComfyUI and no torch
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import os
 import time
@@ -162,7 +164,8 @@ class Job:
     async def _failure(self, queue: fal.FalQueue, final: dict) -> JobFailed:
         message = f"{final.get('error')}" + (f" ({final['error_type']})" if final.get("error_type") else "")
         try:
-            await queue.result(self.handle)
+            # The result replays the model's error with its details; it will not get better with retries.
+            await queue.result(self.handle, retry=http.NO_RETRY)
         except ProviderError as exc:
             message += f"; {exc}"
         return JobFailed(f"Kling job {self.handle.request_id} on fal failed: {message}",
@@ -274,9 +277,30 @@ class Job:
             log.exception("kling-video: progress callback failed")
 
 
+# Finished results of this process, by request hash. ComfyUI re-runs a node whose fingerprint changed
+# (e.g. `frames` got connected) or whose cache entry it evicted; the same request must not be paid twice.
+_finished: dict[str, JobResult] = {}
+
+
+def request_hash(prepared: PreparedRequest) -> str:
+    canonical = json.dumps([fal.NAME, prepared.variant.endpoint, prepared.body], sort_keys=True,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 async def generate(prepare_fn, out_dir: Path, **job_options) -> tuple[PreparedRequest, JobResult]:
-    """Check and encode the inputs (off the event loop: encoding takes tens of ms), then run the job.
+    """Check and encode the inputs (off the event loop: encoding takes tens of ms), then run the job,
+    or return this process's earlier result of the identical request.
 
     `prepare_fn` returns the PreparedRequest; any InputError it raises leaves before a byte is sent."""
     prepared = await asyncio.to_thread(prepare_fn)
-    return prepared, await Job(prepared, out_dir, **job_options).run()
+    key = request_hash(prepared)
+    earlier = _finished.get(key)
+    if earlier is not None and earlier.path.exists():
+        on_update = job_options.get("on_update") or (lambda u: None)
+        on_update(Update("done", f"same request as fal request {earlier.request_id}: reused, no new charge",
+                         1.0, earlier.request_id))
+        return prepared, earlier
+    done = await Job(prepared, out_dir, **job_options).run()
+    _finished[key] = done
+    return prepared, done

@@ -29,8 +29,9 @@ def fal_env(monkeypatch, tmp_path):
         monkeypatch.setenv("FAL_QUEUE_RUN_HOST", fake.host)
         monkeypatch.setenv("FAL_RUN_HOST", fake.host)
         monkeypatch.setenv("SSL_CERT_FILE", str(fake.ca_path))
-        from comfyui_kling_video.nodes import http
+        from comfyui_kling_video.nodes import http, job
         http.ssl_context.cache_clear()
+        job._finished.clear()  # each test starts a fresh "process"
         yield fake
         http.ssl_context.cache_clear()
 

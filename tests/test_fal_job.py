@@ -265,3 +265,14 @@ def test_no_key_or_data_uri_in_logs_and_errors(fal_env, tmp_path, captured_logs)
     assert KEY not in str(err.value) and "<FAL_KEY>" in str(err.value)
     assert KEY not in captured_logs.text
     assert "base64,iVBOR" not in captured_logs.text
+
+
+def test_same_request_in_one_process_is_not_paid_twice(fal_env, tmp_path):
+    _, first = run(t2v(tmp_path))
+    updates = []
+    _, again = run(t2v(tmp_path, on_update=updates.append))
+    assert again == first and fal_env.count("submit") == 1
+    assert "no new charge" in updates[-1].text
+    first.path.unlink()  # the file is gone: the request is run again
+    _, third = run(t2v(tmp_path))
+    assert fal_env.count("submit") == 2 and third.path.exists()

@@ -130,9 +130,10 @@ class FalQueue:
                 raise ProviderError(f"fal status stream broke ({exc.__class__.__name__})", retryable=True) from exc
         raise ProviderError("fal status stream closed before COMPLETED", retryable=True)
 
-    async def result(self, handle: Handle) -> dict:
+    async def result(self, handle: Handle, retry: http.Retry = http.QUERY) -> dict:
         try:
-            answer = await self._send("GET", handle.response_url, f"fal result of {handle.request_id}")
+            answer = await self._send("GET", handle.response_url, f"fal result of {handle.request_id}",
+                                      retry=retry)
         except ProviderError as exc:
             if exc.status is not None and exc.status not in http._RETRY_STATUS:
                 raise JobFailed(f"{exc}", status=exc.status, request_id=handle.request_id) from None

@@ -1,0 +1,231 @@
+"""The pack inside a real ComfyUI ($COMFYUI_DIR), against the fake fal server, as a user would run it."""
+import json
+import os
+import pathlib
+import shutil
+import time
+
+import av
+import pytest
+
+from comfyui_server import ComfyUI, ui_to_api
+from fakes.fal import FakeFal
+from media import make_mp4, make_png
+
+COMFYUI_DIR = os.environ.get("COMFYUI_DIR")
+pytestmark = pytest.mark.skipif(not COMFYUI_DIR, reason="set COMFYUI_DIR to a ComfyUI checkout to run these")
+
+KEY = "comfy-test-key-9876543210"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+I2V = "KlingVideo_V26Pro_ImageToVideo"
+T2V = "KlingVideo_V26Pro_TextToVideo"
+SOURCE_FRAMES = 24
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("comfy")
+    video = make_mp4(tmp / "result.mp4", width=320, height=240, fps=24, seconds=SOURCE_FRAMES / 24)
+    with FakeFal(tmp / "fake", key=KEY, video_bytes=video.read_bytes(), queue_seconds=0.3,
+                 progress_seconds=0.6) as fal:
+        env = {"FAL_KEY": KEY, "FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host,
+               "SSL_CERT_FILE": str(fal.ca_path)}
+        comfy = ComfyUI(COMFYUI_DIR, tmp / "base", env).start()
+        for name, color in (("kling_start.png", (200, 40, 40)), ("kling_end.png", (40, 40, 200))):
+            make_png(comfy.base / "input" / name, 640, 480, color)
+        try:
+            yield comfy, fal
+        finally:
+            comfy.stop()
+
+
+@pytest.fixture
+def comfy(stack):
+    comfy, fal = stack
+    fal.hold = False
+    fal.next_outcome = "ok"
+    fal.clear_injections()
+    return comfy
+
+
+@pytest.fixture
+def fal(stack):
+    return stack[1]
+
+
+def kling_outputs(comfy):
+    return sorted((comfy.base / "output" / "kling-video").glob("*.mp4"))
+
+
+def i2v_node(prompt="a king walks slowly", **extra):
+    return {"class_type": I2V, "inputs": {"start_frame": ["1", 0], "prompt": prompt,
+                                          "negative_prompt": "blur", "duration": "5",
+                                          "generate_audio": True, "voice_ids": "", **extra}}
+
+
+def load_image(name):
+    return {"class_type": "LoadImage", "inputs": {"image": name}}
+
+
+def test_object_info_shows_the_nodes(comfy):
+    info = comfy.get("/object_info")
+    for node_id, name in ((I2V, "Kling 2.6 Pro Image to Video"), (T2V, "Kling 2.6 Pro Text to Video")):
+        node = info[node_id]
+        assert node["display_name"] == name and node["category"] == "Kling Video"
+        assert node["output"] == ["VIDEO", "IMAGE", "AUDIO", "FLOAT", "STRING"]
+        assert node["output_name"][:4] == ["VIDEO", "frames", "audio", "fps"]
+        assert not node.get("api_node")
+    i2v = info[I2V]["input"]
+    assert i2v["required"]["start_frame"][0] == "IMAGE" and i2v["optional"]["end_frame"][0] == "IMAGE"
+    assert i2v["required"]["negative_prompt"][1]["default"] == "blur, distort, and low quality"
+    assert i2v["required"]["generate_audio"][1]["default"] is True
+    t2v = info[T2V]["input"]["required"]
+    assert t2v["cfg_scale"][1]["min"] == 0 and t2v["cfg_scale"][1]["max"] == 1
+    assert not any("key" in name.lower() for node in (I2V, T2V) for sect in info[node]["input"].values()
+                   for name in sect)
+
+
+def test_load_image_to_kling_to_save_video(comfy, fal):
+    before = len(fal.submits())
+    prompt = {"1": load_image("kling_start.png"), "3": load_image("kling_end.png"),
+              "2": i2v_node(end_frame=["3", 0]),
+              "4": {"class_type": "SaveVideo", "inputs": {"video": ["2", 0], "filename_prefix": "video/kling_i2v",
+                                                           "format": "auto", "codec": "auto"}}}
+    entry = comfy.wait(comfy.queue(prompt))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    submits = fal.submits()[before:]
+    assert len(submits) == 1
+    body = submits[0]["json"]
+    assert body["start_image_url"].startswith("data:image/png;base64,") and "end_image_url" in body
+    assert body["prompt"] == "a king walks slowly"
+    saved = entry["outputs"]["4"]["images"][0]
+    path = comfy.base / "output" / saved["subfolder"] / saved["filename"]
+    with av.open(str(path)) as c:
+        assert c.streams.video and c.streams.audio
+    preview = entry["outputs"]["2"]["images"][0]
+    assert preview["subfolder"] == "kling-video" and preview["type"] == "output"
+    assert (comfy.base / "output" / "kling-video" / preview["filename"]).exists()
+
+
+def test_frames_audio_fps_to_create_video(comfy, fal):
+    prompt = {"1": load_image("kling_start.png"), "2": i2v_node(prompt="frames please"),
+              "5": {"class_type": "CreateVideo", "inputs": {"images": ["2", 1], "fps": ["2", 3], "audio": ["2", 2]}},
+              "6": {"class_type": "SaveVideo", "inputs": {"video": ["5", 0], "filename_prefix": "video/kling_frames",
+                                                           "format": "auto", "codec": "auto"}}}
+    entry = comfy.wait(comfy.queue(prompt))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    saved = entry["outputs"]["6"]["images"][0]
+    with av.open(str(comfy.base / "output" / saved["subfolder"] / saved["filename"])) as c:
+        frames = sum(1 for _ in c.decode(video=0))
+        assert c.streams.audio, "the soundtrack made it through CreateVideo"
+        assert float(c.streams.video[0].average_rate) == pytest.approx(24, abs=0.01)
+    assert frames == SOURCE_FRAMES  # all frames were decoded, not the unconnected placeholder
+
+
+def test_connecting_frames_later_decodes_them_without_paying_again(comfy, fal):
+    base = {"1": load_image("kling_start.png"), "2": i2v_node(prompt="connect later"),
+            "4": {"class_type": "SaveVideo", "inputs": {"video": ["2", 0], "filename_prefix": "video/later",
+                                                         "format": "auto", "codec": "auto"}}}
+    before = len(fal.submits())
+    assert comfy.wait(comfy.queue(base))["status"]["status_str"] == "success"
+    later = {**base, "5": {"class_type": "CreateVideo", "inputs": {"images": ["2", 1], "fps": ["2", 3]}},
+             "6": {"class_type": "SaveVideo", "inputs": {"video": ["5", 0], "filename_prefix": "video/later_frames",
+                                                          "format": "auto", "codec": "auto"}}}
+    entry = comfy.wait(comfy.queue(later))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    saved = entry["outputs"]["6"]["images"][0]
+    with av.open(str(comfy.base / "output" / saved["subfolder"] / saved["filename"])) as c:
+        assert sum(1 for _ in c.decode(video=0)) == SOURCE_FRAMES
+    assert len(fal.submits()) == before + 1
+
+
+def test_two_kling_nodes_in_one_prompt_overlap(comfy, fal):
+    fal.progress_seconds = 1.5
+    try:
+        before = len(fal.submits())
+        prompt = {}
+        for n, text in ((1, "first boat"), (3, "second boat")):
+            prompt[str(n)] = {"class_type": T2V, "inputs": {"prompt": text, "duration": "5", "aspect_ratio": "16:9",
+                                                            "negative_prompt": "", "cfg_scale": 0.5,
+                                                            "generate_audio": False}}
+            prompt[str(n + 1)] = {"class_type": "SaveVideo", "inputs": {
+                "video": [str(n), 0], "filename_prefix": f"video/overlap{n}", "format": "auto", "codec": "auto"}}
+        entry = comfy.wait(comfy.queue(prompt))
+        assert entry["status"]["status_str"] == "success", entry["status"]
+    finally:
+        fal.progress_seconds = 0.6
+    submits = fal.submits()[before:]
+    ids = {s["request_id"] for s in submits}
+    completed = [e["t"] for e in fal.events("completed") if e["request_id"] in ids]
+    assert len(submits) == 2 and max(s["t"] for s in submits) < min(completed)
+    assert "negative_prompt" not in submits[0]["json"]  # an emptied optional field is left out
+
+
+def test_interrupt_cancels_at_fal(comfy, fal):
+    fal.hold = True
+    before = len(fal.submits())
+    prompt = {"1": load_image("kling_start.png"), "2": i2v_node(prompt="interrupt me"),
+              "4": {"class_type": "SaveVideo", "inputs": {"video": ["2", 0], "filename_prefix": "video/int",
+                                                           "format": "auto", "codec": "auto"}}}
+    pid = comfy.queue(prompt)
+    deadline = time.monotonic() + 30
+    while len(fal.submits()) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    comfy.post("/interrupt", {})
+    entry = comfy.wait(pid)
+    assert entry["status"]["status_str"] == "error"
+    assert any(m[0] == "execution_interrupted" for m in entry["status"]["messages"])
+    rid = fal.submits()[-1]["request_id"]
+    assert fal.jobs[rid].cancelled and fal.count("cancel") >= 1
+
+
+def test_bad_input_is_refused_before_any_request(comfy, fal):
+    before = len(fal.log)
+    entry = comfy.wait(comfy.queue({"1": load_image("kling_start.png"), "2": i2v_node(prompt="   "),
+                                    "4": {"class_type": "SaveVideo", "inputs": {
+                                        "video": ["2", 0], "filename_prefix": "video/bad",
+                                        "format": "auto", "codec": "auto"}}}))
+    assert entry["status"]["status_str"] == "error"
+    error = next(m[1] for m in entry["status"]["messages"] if m[0] == "execution_error")
+    assert "prompt: must not be empty" in error["exception_message"]
+    assert len(fal.log) == before
+
+
+def test_provider_error_is_shown(comfy, fal):
+    fal.next_outcome = ("error", {"error": "Kling could not generate: image rejected",
+                                  "error_type": "content_policy_violation", "result_status": 422,
+                                  "result_body": {"detail": [{"loc": ["body", "prompt"], "msg": "flagged",
+                                                              "type": "content_policy_violation"}]}})
+    entry = comfy.wait(comfy.queue({"1": {"class_type": T2V, "inputs": {
+        "prompt": "flag me", "duration": "5", "aspect_ratio": "1:1", "negative_prompt": "", "cfg_scale": 0.5,
+        "generate_audio": True}}, "2": {"class_type": "SaveVideo", "inputs": {
+            "video": ["1", 0], "filename_prefix": "video/err", "format": "auto", "codec": "auto"}}}))
+    error = next(m[1] for m in entry["status"]["messages"] if m[0] == "execution_error")
+    assert "image rejected" in error["exception_message"] and "prompt: flagged" in error["exception_message"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "example_workflows").glob("*.json")))
+def test_example_workflows_run(comfy, fal, name):
+    workflow = json.loads((ROOT / "example_workflows" / name).read_text())
+    info = comfy.get("/object_info")
+    missing = {n["type"] for n in workflow["nodes"]} - set(info)
+    # PreviewAudio/SaveAudio need torchaudio, which the test environment may lack; nothing else may be missing.
+    assert missing <= {"PreviewAudio", "SaveAudio"}, missing
+    workflow["nodes"] = [n for n in workflow["nodes"] if n["type"] not in missing]
+    entry = comfy.wait(comfy.queue(ui_to_api(workflow, info)))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+
+
+def test_templates_are_served(comfy):
+    templates = comfy.get("/api/workflow_templates")
+    ours = next(v for k, v in templates.items() if "kling" in k.lower())
+    assert sorted(ours) == sorted(p.stem for p in (ROOT / "example_workflows").glob("*.json"))
+
+
+def test_key_never_leaves_the_environment(comfy, fal):
+    # runs last in this module: everything ComfyUI wrote so far must be free of the key
+    assert KEY not in comfy.log()
+    assert KEY not in json.dumps(comfy.get("/history"))
+    for path in (comfy.base / "output").rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path

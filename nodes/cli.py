@@ -103,11 +103,12 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     variant: Variant = args.variant
     try:
+        if not args.dry_run:
+            fal.api_key()  # the first thing a new user needs to hear about
         prepared = prepare(variant, _inputs(args, variant))
         if args.dry_run:
             _print_dry_run(prepared)
             return 0
-        fal.api_key()
         out_dir = (args.out.parent if args.out else Path.cwd()).resolve()
         last = [""]
 

@@ -1,0 +1,48 @@
+"""README's main command, run as a user would: `python <pack folder> ...` in a subprocess."""
+import os
+import pathlib
+import subprocess
+import sys
+
+from media import make_png
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def cli(*args, env=None, cwd=None):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FAL_")}
+    return subprocess.run([sys.executable, str(ROOT), *args], capture_output=True, text=True, timeout=120,
+                          env={**base, **(env or {})}, cwd=cwd)
+
+
+def test_without_key_says_what_is_missing(tmp_path):
+    r = cli("t2v", "--prompt", "a boat", "--out", str(tmp_path / "out.mp4"))
+    assert r.returncode == 2
+    assert "FAL_KEY is not set" in r.stderr and "fal.ai/dashboard/keys" in r.stderr
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_dry_run_prints_request_and_cost_without_key(tmp_path):
+    make_png(tmp_path / "start.png", 1280, 720, (10, 120, 200))
+    r = cli("i2v", "--image", str(tmp_path / "start.png"), "--prompt", "hello", "--duration", "10", "--dry-run")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "POST https://queue.fal.run/fal-ai/kling-video/v2.6/pro/image-to-video" in out
+    assert '"start_image_url": "data:image/jpeg;base64,…[' in out and len(out) < 2000
+    assert '"duration": "10"' in out and "$1.40" in out
+
+
+def test_bad_input_is_refused(tmp_path):
+    make_png(tmp_path / "small.png", 200, 200)
+    r = cli("i2v", "--image", str(tmp_path / "small.png"), "--prompt", "x", "--dry-run")
+    assert r.returncode == 1 and "start_frame: 200x200 px is smaller than the 300x300 minimum" in r.stderr
+
+
+def test_makes_a_video_against_fal(fal_env, tmp_path):
+    env = {k: os.environ[k] for k in ("FAL_KEY", "FAL_QUEUE_RUN_HOST", "FAL_RUN_HOST", "SSL_CERT_FILE")}
+    r = cli("t2v", "--prompt", "a paper boat", "--no-generate-audio", "--out", str(tmp_path / "boat.mp4"), env=env)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "boat.mp4").read_bytes() == fal_env.video_bytes
+    assert fal_env.submits()[0]["json"]["generate_audio"] is False
+    assert "$0.35" in r.stderr and fal_env.submits()[0]["request_id"] in r.stdout
+    assert env["FAL_KEY"] not in r.stdout + r.stderr

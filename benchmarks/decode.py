@@ -3,8 +3,8 @@
     python benchmarks/decode.py --video PATH [--comfyui-dir DIR] [--repeat 3]
 
 Each decode runs in a fresh child process, so that each peak RSS (the child's
-VmHWM: everything it ever had resident, interpreter and libraries included) is
-its own. Only the decode call is timed; imports are not. The last line is
+ru_maxrss from wait4: the most it ever had resident, interpreter and libraries
+included) is its own. Only the decode call is timed; imports are not. The last line is
 
     speedup=<comfy_s / ours_s> peak_rss_ratio=<ours peak RSS / frames tensor bytes> ours_s=<s> comfy_s=<s>
 
@@ -62,8 +62,13 @@ print(json.dumps({
     "tensor_bytes": frames.numel() * frames.element_size(),
     "audio": list(audio["waveform"].shape) + [audio["sample_rate"]] if audio else None,
     "baseline_rss": baseline,
-    "peak_rss": vm("VmHWM"),
-}))
+    "hwm_after_decode": vm("VmHWM"),
+}), flush=True)
+# Interpreter teardown with a 6 GB tensor still alive pages in ~120 MB more
+# (library destructors), which would land on top of the peak; without the
+# tensor it lands on a small process. So the child's whole-life peak (wait4's
+# ru_maxrss) is the decode's peak.
+del result, frames, audio
 """
 
 
@@ -78,7 +83,7 @@ def run_child(which: str, video: str, where: str) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"{which} child failed with exit code {proc.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
-    result["ru_maxrss"] = usage.ru_maxrss * 1024  # KiB on Linux; cross-check of VmHWM
+    result["peak_rss"] = usage.ru_maxrss * 1024  # KiB on Linux
     return result
 
 
@@ -87,8 +92,10 @@ def describe(which: str, i: int, r: dict) -> str:
     return (
         f"{which} run {i}: {r['seconds']:.2f} s, frames {r['shape']} {r['dtype']} "
         f"({r['tensor_bytes'] / gib:.2f} GiB), audio {r['audio']}, "
-        f"baseline RSS {r['baseline_rss'] / gib:.3f} GiB, peak RSS {r['peak_rss'] / gib:.3f} GiB "
-        f"(ru_maxrss {r['ru_maxrss'] / gib:.3f} GiB), peak/tensor {r['peak_rss'] / r['tensor_bytes']:.3f}"
+        f"RSS before decode {r['baseline_rss'] / gib:.3f} GiB, child peak RSS {r['peak_rss'] / gib:.3f} GiB "
+        f"(VmHWM right after decode {r['hwm_after_decode'] / gib:.3f} GiB), "
+        f"peak/tensor {r['peak_rss'] / r['tensor_bytes']:.4f}, "
+        f"peak - before - tensor {(r['peak_rss'] - r['baseline_rss'] - r['tensor_bytes']) / 2**20:.0f} MiB"
     )
 
 
@@ -116,7 +123,7 @@ def main(argv=None) -> None:
             print(f"WARNING: frame shapes differ: ours {ours[0]['shape']} comfy {comfy['shape']}")
         comfy_s = f"{comfy['seconds']:.2f}"
         speedup = f"{comfy['seconds'] / ours_s:.2f}"
-    print(f"speedup={speedup} peak_rss_ratio={ratio:.3f} ours_s={ours_s:.2f} comfy_s={comfy_s}")
+    print(f"speedup={speedup} peak_rss_ratio={ratio:.4f} ours_s={ours_s:.2f} comfy_s={comfy_s}")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,30 @@
 """The declarative catalog: one entry per Kling variant.
 
-A node, its request body, its validation and its price all come from an entry here, so adding a
-variant is adding an entry (and a test), never a class. Nothing in this module knows ComfyUI or HTTP.
+A node, its CLI sub-command, its request body, its validation and its price all come from an entry here,
+so adding a variant is adding an entry (and a test), never a class. Nothing here knows ComfyUI or HTTP.
+Field lists come from fal's schemas: seed 003 ("Other types") and the typed endpoint map of
+@fal-ai/client 1.10.1 (reference/provider_protocols.md Appendix A/B); each entry names its source.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Optional
+
+from .catalog_enums import EFFECT_SCENES, LIPSYNC_VOICES
+from .media_in import MediaLimits
 
 NEGATIVE_DEFAULT = "blur, distort, and low quality"
 # Kling's own API caps prompts at 2500 characters; fal passes them through.
 PROMPT_MAX = 2500
+DURATIONS_5_10 = ("5", "10")
+DURATIONS_3_15 = tuple(str(n) for n in range(3, 16))
+
+# Field kinds and the ComfyUI input each becomes:
+#   text, string, string_list → STRING widget; enum → combo; bool → toggle; float, int → number widget
+#   image → IMAGE (one image); images → IMAGE batch; mask → MASK; video → VIDEO; audio → AUDIO
+#   shots, elements, dynamic_masks, camera → the pack's own types, built by its helper nodes
+MEDIA_KINDS = ("image", "images", "mask", "video", "audio")
+STRUCT_KINDS = ("shots", "elements", "dynamic_masks", "camera")
 
 
 @dataclass(frozen=True)
@@ -18,7 +32,7 @@ class Field:
     """One input of a variant: how the node shows it and what the provider receives."""
 
     wire: str                       # field name in the provider's request body
-    kind: str                       # text | string | enum | bool | float | image | string_list
+    kind: str
     input: str = ""                 # node/CLI input name, when it differs from `wire`
     required: bool = False
     default: Any = None
@@ -26,10 +40,13 @@ class Field:
     min: Optional[float] = None
     max: Optional[float] = None
     step: Optional[float] = None
+    min_items: Optional[int] = None
     max_items: Optional[int] = None
     max_length: Optional[int] = None
+    media: Optional[MediaLimits] = None
+    same_size_as: str = ""          # a mask must match this image input
     multiline: bool = False
-    cli_alias: str = ""              # a shorter CLI flag, e.g. --image for start_frame
+    cli_alias: str = ""             # a shorter CLI flag, e.g. --image for start_frame
     tooltip: str = ""
 
     @property
@@ -39,12 +56,18 @@ class Field:
 
 @dataclass(frozen=True)
 class Price:
-    """US dollars per second of output video; the rate depends on the audio settings."""
+    """US dollars per second of video; the rate depends on the audio settings. `None` = not published."""
 
-    audio_off: float
+    audio_off: Optional[float]
     audio_on: Optional[float] = None
-    voice: Optional[float] = None   # audio on and voice_ids given
+    voice: Optional[float] = None   # audio on and voice ids given
+    per_request: bool = False       # a flat price per request, not per second
+    seconds_from: str = ""          # bill the length of this video input, not the `duration` field
+    round_up_to: int = 1            # billed seconds are rounded up to a multiple of this
     source: str = ""
+
+
+UNKNOWN = Price(None, source="not published on fal's pages we could find")
 
 
 @dataclass(frozen=True)
@@ -55,13 +78,16 @@ class Variant:
     endpoint: str                   # fal endpoint id
     fields: tuple[Field, ...]
     price: Price
+    family: str = ""                # text-to-video, image-to-video, ... (README and example workflows)
     description: str = ""
-    source: str = ""                # where the field list was confirmed
+    source: str = ""                # where the field list comes from
     aliases: tuple[str, ...] = ()   # extra CLI names
     typical_seconds: int = 120      # wall time a job usually takes, for the progress estimate
+    output: str = "video"           # video | voice
+    rules: tuple[Callable, ...] = ()  # cross-field checks, see request.py
     duration_field: str = "duration"
-    audio_field: Optional[str] = "generate_audio"
-    voice_field: Optional[str] = "voice_ids"
+    audio_field: Optional[str] = None
+    voice_field: Optional[str] = None
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -69,101 +95,354 @@ class Variant:
                 return f
         raise KeyError(name)
 
-    @property
-    def image_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.kind == "image")
+    def has(self, name: str) -> bool:
+        return any(f.name == name or f.wire == name for f in self.fields)
 
 
-def _prompt(required: bool = True) -> Field:
-    return Field("prompt", "text", required=required, default="", multiline=True,
-                 max_length=PROMPT_MAX,
+# -- reusable fields --------------------------------------------------------------------------------
+
+def prompt(required: bool = True, max_length: int = PROMPT_MAX) -> Field:
+    return Field("prompt", "text", required=required, default="", multiline=True, max_length=max_length,
                  tooltip="What happens in the video. Speech in quotes is spoken when audio is on; "
                          "reference voices as <<<voice_1>>>, <<<voice_2>>>.")
 
 
-def _negative() -> Field:
-    return Field("negative_prompt", "text", default=NEGATIVE_DEFAULT, multiline=True,
-                 max_length=PROMPT_MAX, tooltip="What to avoid.")
+NEGATIVE = Field("negative_prompt", "text", default=NEGATIVE_DEFAULT, multiline=True, max_length=PROMPT_MAX,
+                 tooltip="What to avoid.")
+ASPECT = Field("aspect_ratio", "enum", default="16:9", options=("16:9", "9:16", "1:1"),
+               tooltip="Frame shape of the generated video.")
+CFG = Field("cfg_scale", "float", default=0.5, min=0.0, max=1.0, step=0.01,
+            tooltip="How closely the video follows the prompt (0 to 1).")
+AUDIO = Field("generate_audio", "bool", default=True,
+              tooltip="Generate native audio (speech in Chinese or English, sound effects). Costs more.")
+VOICES = Field("voice_ids", "string_list", default="", max_items=2,
+               tooltip="Up to 2 voice ids (from the Kling Create Voice node), separated by commas; "
+                       "reference them in the prompt as <<<voice_1>>> and <<<voice_2>>>.")
+SHOTS = Field("multi_prompt", "shots", input="shots", min_items=1, max_items=6,
+              tooltip="Multi-shot video: chain Kling Shot nodes. Leave the prompt empty when shots are "
+                      "connected; the shots' durations must add up to the duration.")
+ELEMENTS = Field("elements", "elements",
+                 tooltip="Characters or objects (Kling Element nodes), referenced in the prompt as "
+                         "@Element1, @Element2, ...")
 
 
-def _duration(options: tuple[str, ...] = ("5", "10")) -> Field:
-    return Field("duration", "enum", default="5" if "5" in options else options[0],
-                 options=options, tooltip="Length of the video in seconds (billed per second).")
+def duration(options: tuple[str, ...] = DURATIONS_5_10) -> Field:
+    return Field("duration", "enum", default="5", options=options,
+                 tooltip="Length of the video in seconds (billed per second).")
 
 
-def _audio() -> Field:
-    return Field("generate_audio", "bool", default=True,
-                 tooltip="Generate native audio (speech in Chinese or English, sound effects). "
-                         "Audio doubles the price.")
+def image(wire: str, name: str, required: bool, tooltip: str, alias: str = "") -> Field:
+    return Field(wire, "image", input=name, required=required, cli_alias=alias, tooltip=tooltip)
 
 
-def _voices() -> Field:
-    return Field("voice_ids", "string_list", default="", max_items=2,
-                 tooltip="Up to 2 voice ids from Kling's create-voice endpoint, separated by commas; "
-                         "reference them in the prompt as <<<voice_1>>> and <<<voice_2>>>.")
+START = "First frame of the video (one image, at least 300x300 px, aspect ratio 1:2.5 to 2.5:1)."
+END = "Optional last frame of the video (same rules as the first)."
 
 
-def _aspect() -> Field:
-    return Field("aspect_ratio", "enum", default="16:9", options=("16:9", "9:16", "1:1"),
-                 tooltip="Frame shape of the generated video.")
+def legacy_start() -> Field:
+    return image("image_url", "start_frame", True, START, "image")
 
 
-def _cfg() -> Field:
-    return Field("cfg_scale", "float", default=0.5, min=0.0, max=1.0, step=0.01,
-                 tooltip="How closely the video follows the prompt (0 to 1).")
+def legacy_end() -> Field:
+    return image("tail_image_url", "end_frame", False, END, "end-image")
 
 
-_V26_PRICE = Price(
-    audio_off=0.07, audio_on=0.14, voice=0.168,
-    source="seed 000 ('0.14 (with audio)', 5 s = $0.70); fal llms.txt for v2.6 pro: $0.07/s audio off, "
-           "$0.168/s with voice control (reference/provider_protocols.md §2.2 row 1)",
-)
+STATIC_MASK = Field("static_mask_url", "mask", input="static_mask", same_size_as="start_frame",
+                    tooltip="Motion brush: the area that must stay still (white = brushed), same size as "
+                            "the start frame.")
+DYNAMIC_MASKS = Field("dynamic_masks", "dynamic_masks", max_items=6,
+                      tooltip="Motion brush: areas that move along a path (Kling Dynamic Mask nodes).")
+CAMERA = Field("camera_control", "enum", default="none",
+               options=("none", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"),
+               tooltip="A preset camera move (or none).")
+ADVANCED_CAMERA = Field("advanced_camera_control", "camera",
+                        tooltip="A custom camera move (Kling Camera Control node); not with a preset move.")
+
+
+# -- cross-field rules: rule(body, fail, media_seconds) may adjust the body and calls fail(input, why) --
+
+def rule_prompt_or_shots(body: dict, fail, media_seconds: dict) -> None:
+    """v3: a single prompt or shots, not both; the shots fill the whole duration."""
+    shots = body.get("multi_prompt")
+    if shots:
+        if body.get("prompt", "").strip():
+            fail("prompt", "leave it empty when shots are connected (the shots carry the prompts)")
+        body.pop("prompt", None)
+        total = sum(int(s["duration"]) for s in shots)
+        if str(total) != body.get("duration"):
+            fail("duration", f"is {body.get('duration')} s but the shots add up to {total} s")
+        body.setdefault("shot_type", "customize")
+    else:
+        if not body.get("prompt", "").strip():
+            fail("prompt", "must not be empty (or connect shots)")
+        if body.get("shot_type") == "customize":
+            body.pop("shot_type")  # customize only describes shots; without shots it is meaningless
+
+
+def rule_one_camera(body: dict, fail, media_seconds: dict) -> None:
+    if body.get("camera_control") == "none":
+        body.pop("camera_control")
+    if "camera_control" in body and "advanced_camera_control" in body:
+        fail("advanced_camera_control", "choose a preset camera_control or a custom camera move, not both")
+
+
+def rule_effect_images(body: dict, fail, media_seconds: dict) -> None:
+    images = body.get("input_image_urls", [])
+    need = 2 if body.get("effect_scene") in ("hug", "kiss", "heart_gesture") else 1
+    if len(images) != need:
+        fail("images", f"effect {body.get('effect_scene')!r} takes {need} image(s), got {len(images)}")
+
+
+def rule_orientation_length(body: dict, fail, media_seconds: dict) -> None:
+    """Motion control: the reference video may last 10 s when the image sets the orientation, 30 s
+    when the video does."""
+    limit = 10 if body.get("character_orientation") == "image" else 30
+    length = media_seconds.get("reference_video")
+    if length is not None and length > limit:
+        fail("reference_video", f"is {length:.1f} s; with character_orientation "
+                                f"'{body.get('character_orientation')}' it may last at most {limit} s")
+
+
+# -- family builders --------------------------------------------------------------------------------
+
+def _fal(model_path: str) -> str:
+    return f"fal-ai/kling-video/{model_path}"
+
+
+def text_to_video(key, node_id, name, model_path, price, *, source, cfg=True, camera=False, audio=False,
+                  v3=False, aliases=(), typical=120) -> Variant:
+    if v3:
+        fields = (prompt(required=False), SHOTS, duration(DURATIONS_3_15), ASPECT, NEGATIVE, CFG, AUDIO, VOICES,
+                  Field("shot_type", "enum", default="customize", options=("customize", "intelligent"),
+                        tooltip="customize: your shots; intelligent: Kling cuts the prompt into shots."))
+    else:
+        fields = (prompt(), duration(), ASPECT, NEGATIVE) + ((CFG,) if cfg else ()) + ((AUDIO,) if audio else ())
+        if camera:
+            fields += (CAMERA, ADVANCED_CAMERA)
+    return Variant(key, node_id, name, _fal(model_path), fields, price, family="text-to-video",
+                   description=f"Generate a video from a prompt with {name.replace(' Text to Video', '')} on fal.ai.",
+                   source=source, aliases=aliases, typical_seconds=typical,
+                   rules=(rule_prompt_or_shots,) if v3 else ((rule_one_camera,) if camera else ()),
+                   audio_field="generate_audio" if (audio or v3) else None,
+                   voice_field="voice_ids" if v3 else None)
+
+
+def image_to_video(key, node_id, name, model_path, price, *, source, end=False, aspect=False, masks=False,
+                   cfg=True, modern=False, audio=False, voices=False, v3=False, aliases=(), typical=150) -> Variant:
+    if modern or v3:  # v2.6 and v3 name the frames start_image_url / end_image_url
+        fields = (image("start_image_url", "start_frame", True, START, "image"),
+                  image("end_image_url", "end_frame", False, END, "end-image"))
+    else:
+        fields = (legacy_start(),) + ((legacy_end(),) if end else ())
+    if v3:
+        fields += (prompt(required=False), SHOTS, ELEMENTS, duration(DURATIONS_3_15), ASPECT, NEGATIVE, CFG,
+                   AUDIO, VOICES)
+    else:
+        fields += (prompt(), duration()) + ((ASPECT,) if aspect else ()) + (NEGATIVE,) + ((CFG,) if cfg else ())
+        fields += ((AUDIO,) if audio else ()) + ((VOICES,) if voices else ())
+        if masks:
+            fields += (STATIC_MASK, DYNAMIC_MASKS)
+    return Variant(key, node_id, name, _fal(model_path), fields, price, family="image-to-video",
+                   description=f"Animate a start frame with {name.replace(' Image to Video', '')} on fal.ai.",
+                   source=source, aliases=aliases, typical_seconds=typical,
+                   rules=(rule_prompt_or_shots,) if v3 else (),
+                   audio_field="generate_audio" if (audio or v3) else None,
+                   voice_field="voice_ids" if (voices or v3) else None)
+
+
+def per_second(rate: float, source: str) -> Price:
+    return Price(rate, source=source)
+
+
+def audio_rates(off: float, on: float, voice: Optional[float], source: str) -> Price:
+    return Price(off, on, voice, source=source)
+
+
+_PP = "reference/provider_protocols.md §2.2"
+_SEED = "seed 003"
+_TYPES = "@fal-ai/client 1.10.1 types (provider_protocols.md Appendix A)"
+
+# -- the catalog ------------------------------------------------------------------------------------
 
 CATALOG: tuple[Variant, ...] = (
-    Variant(
-        key="v2.6-pro-i2v",
-        aliases=("i2v",),
-        node_id="KlingVideo_V26Pro_ImageToVideo",
-        display_name="Kling 2.6 Pro Image to Video",
-        endpoint="fal-ai/kling-video/v2.6/pro/image-to-video",
-        description="Animate a start frame (and optionally an end frame) with Kling 2.6 Pro on fal.ai, "
-                    "with native audio.",
-        source="seed 003 (Input schema), seed 000; @fal-ai/client 1.10.1 types (provider_protocols.md App. A)",
-        fields=(
-            Field("start_image_url", "image", input="start_frame", required=True, cli_alias="image",
-                  tooltip="First frame of the video (one image, at least 300x300, aspect 1:2.5 to 2.5:1)."),
-            Field("end_image_url", "image", input="end_frame", cli_alias="end-image",
-                  tooltip="Optional last frame of the video."),
-            _prompt(),
-            _negative(),
-            _duration(),
-            _audio(),
-            _voices(),
-        ),
-        price=_V26_PRICE,
-        typical_seconds=180,
-    ),
-    Variant(
-        key="v2.6-pro-t2v",
-        aliases=("t2v",),
-        node_id="KlingVideo_V26Pro_TextToVideo",
-        display_name="Kling 2.6 Pro Text to Video",
-        endpoint="fal-ai/kling-video/v2.6/pro/text-to-video",
-        description="Generate a video from a prompt with Kling 2.6 Pro on fal.ai, with native audio.",
-        source="seed 003 TextToVideoV26ProRequest; @fal-ai/client 1.10.1 types",
-        fields=(
-            _prompt(),
-            _duration(),
-            _aspect(),
-            _negative(),
-            _cfg(),
-            _audio(),
-        ),
-        price=_V26_PRICE,
-        voice_field=None,
-        typical_seconds=150,
-    ),
+    # text to video
+    text_to_video("v1-std-t2v", "KlingVideo_V1Std_TextToVideo", "Kling 1.0 Standard Text to Video",
+                  "v1/standard/text-to-video", UNKNOWN, camera=True,
+                  source=f"{_SEED} V1TextToVideoRequest + CameraControl; {_TYPES}"),
+    text_to_video("v1.5-pro-t2v", "KlingVideo_V15Pro_TextToVideo", "Kling 1.5 Pro Text to Video",
+                  "v1.5/pro/text-to-video", UNKNOWN, source=f"{_SEED} TextToVideoRequest; {_TYPES}"),
+    text_to_video("v1.6-std-t2v", "KlingVideo_V16Std_TextToVideo", "Kling 1.6 Standard Text to Video",
+                  "v1.6/standard/text-to-video", UNKNOWN, source=f"{_SEED} TextToVideoRequest; {_TYPES}"),
+    text_to_video("v1.6-pro-t2v", "KlingVideo_V16Pro_TextToVideo", "Kling 1.6 Pro Text to Video",
+                  "v1.6/pro/text-to-video", UNKNOWN, source=f"{_SEED} TextToVideoRequest; {_TYPES}"),
+    text_to_video("v2-master-t2v", "KlingVideo_V2Master_TextToVideo", "Kling 2.0 Master Text to Video",
+                  "v2/master/text-to-video", UNKNOWN, source=f"{_SEED} TextToVideoV2MasterRequest; {_TYPES}"),
+    text_to_video("v2.1-master-t2v", "KlingVideo_V21Master_TextToVideo", "Kling 2.1 Master Text to Video",
+                  "v2.1/master/text-to-video", per_second(0.28, f"{_PP} row 18: 5 s = $1.40 + $0.28/s"),
+                  source=f"{_SEED} TextToVideoV21MasterRequest; {_TYPES}"),
+    text_to_video("v2.5-turbo-pro-t2v", "KlingVideo_V25TurboPro_TextToVideo", "Kling 2.5 Turbo Pro Text to Video",
+                  "v2.5-turbo/pro/text-to-video", UNKNOWN, source=f"{_SEED} TextToVideoV25ProRequest; {_TYPES}"),
+    text_to_video("v2.6-pro-t2v", "KlingVideo_V26Pro_TextToVideo", "Kling 2.6 Pro Text to Video",
+                  "v2.6/pro/text-to-video",
+                  audio_rates(0.07, 0.14, None, "seed 000 ($0.14/s with audio); fal llms.txt $0.07/s without "
+                                               f"({_PP} rows 1-2)"),
+                  audio=True, aliases=("t2v",), typical=150,
+                  source=f"{_SEED} TextToVideoV26ProRequest; {_TYPES}"),
+    text_to_video("v3-std-t2v", "KlingVideo_V3Std_TextToVideo", "Kling 3.0 Standard Text to Video",
+                  "v3/standard/text-to-video",
+                  audio_rates(0.084, 0.126, 0.154, f"{_PP} row 8"), v3=True, typical=180,
+                  source=f"{_SEED} TextToVideoV3StandardRequest (newer than {_TYPES}: voice_ids)"),
+    text_to_video("v3-pro-t2v", "KlingVideo_V3Pro_TextToVideo", "Kling 3.0 Pro Text to Video",
+                  "v3/pro/text-to-video", UNKNOWN, v3=True, typical=180,
+                  source=f"{_SEED} TextToVideoV3ProRequest (newer than {_TYPES}: voice_ids)"),
+    # image to video
+    image_to_video("v1-std-i2v", "KlingVideo_V1Std_ImageToVideo", "Kling 1.0 Standard Image to Video",
+                   "v1/standard/image-to-video", per_second(0.045, f"{_PP} row 31"), end=True, masks=True,
+                   source=f"{_SEED} V1ImageToVideoRequest + DynamicMask + Trajectory; {_TYPES}"),
+    image_to_video("v1.5-pro-i2v", "KlingVideo_V15Pro_ImageToVideo", "Kling 1.5 Pro Image to Video",
+                   "v1.5/pro/image-to-video", UNKNOWN, end=True, aspect=True, masks=True,
+                   source=f"{_SEED} KlingV15ProImageToVideoRequest; {_TYPES}"),
+    image_to_video("v1.6-std-i2v", "KlingVideo_V16Std_ImageToVideo", "Kling 1.6 Standard Image to Video",
+                   "v1.6/standard/image-to-video", per_second(0.045, f"{_PP} row 24 (third-party page)"),
+                   source=f"{_SEED} ImageToVideoRequest; {_TYPES}"),
+    image_to_video("v1.6-pro-i2v", "KlingVideo_V16Pro_ImageToVideo", "Kling 1.6 Pro Image to Video",
+                   "v1.6/pro/image-to-video", UNKNOWN, end=True, aspect=True,
+                   source=f"{_SEED} ProImageToVideoRequest; {_TYPES}"),
+    image_to_video("v2-master-i2v", "KlingVideo_V2Master_ImageToVideo", "Kling 2.0 Master Image to Video",
+                   "v2/master/image-to-video", UNKNOWN, source=f"{_SEED} ImageToVideoV2MasterRequest; {_TYPES}"),
+    image_to_video("v2.1-std-i2v", "KlingVideo_V21Std_ImageToVideo", "Kling 2.1 Standard Image to Video",
+                   "v2.1/standard/image-to-video", per_second(0.056, f"{_PP} row 20: 5 s = $0.28 + $0.056/s"),
+                   source=f"{_SEED} ImageToVideoV21StandardRequest; {_TYPES}"),
+    image_to_video("v2.1-pro-i2v", "KlingVideo_V21Pro_ImageToVideo", "Kling 2.1 Pro Image to Video",
+                   "v2.1/pro/image-to-video", per_second(0.098, f"{_PP} row 19: 5 s = $0.49 + $0.098/s"), end=True,
+                   source=f"{_SEED} ImageToVideoV21ProRequest; @fal-ai/client 1.8.5 types (Appendix B)"),
+    image_to_video("v2.1-master-i2v", "KlingVideo_V21Master_ImageToVideo", "Kling 2.1 Master Image to Video",
+                   "v2.1/master/image-to-video", per_second(0.28, f"{_PP} row 17: 5 s = $1.40 + $0.28/s"),
+                   source=f"{_SEED} ImageToVideoV21MasterRequest; {_TYPES}"),
+    image_to_video("v2.5-turbo-std-i2v", "KlingVideo_V25TurboStd_ImageToVideo",
+                   "Kling 2.5 Turbo Standard Image to Video", "v2.5-turbo/standard/image-to-video",
+                   per_second(0.042, f"{_PP} row 15: 5 s = $0.21 + $0.042/s"),
+                   source=f"{_SEED} ImageToVideoV25StandardRequest; {_TYPES}"),
+    image_to_video("v2.5-turbo-pro-i2v", "KlingVideo_V25TurboPro_ImageToVideo", "Kling 2.5 Turbo Pro Image to Video",
+                   "v2.5-turbo/pro/image-to-video", per_second(0.07, f"{_PP} row 14: 5 s = $0.35 + $0.07/s"),
+                   end=True, source=f"{_SEED} ImageToVideoV25ProRequest; {_TYPES}"),
+    image_to_video("v2.6-pro-i2v", "KlingVideo_V26Pro_ImageToVideo", "Kling 2.6 Pro Image to Video",
+                   "v2.6/pro/image-to-video",
+                   audio_rates(0.07, 0.14, 0.168, "seed 000 ('0.14 (with audio)', 5 s = $0.70); fal llms.txt: "
+                                                  f"$0.07/s without audio, $0.168/s with voice control ({_PP} row 1)"),
+                   modern=True, cfg=False, audio=True, voices=True, aliases=("i2v",), typical=180,
+                   source=f"seed 003 Input schema, seed 000; {_TYPES}"),
+    image_to_video("v3-std-i2v", "KlingVideo_V3Std_ImageToVideo", "Kling 3.0 Standard Image to Video",
+                   "v3/standard/image-to-video", UNKNOWN, v3=True, typical=180,
+                   source=f"{_SEED} ImageToVideoV3StandardRequest (newer than {_TYPES}: voice_ids, aspect_ratio)"),
+    image_to_video("v3-pro-i2v", "KlingVideo_V3Pro_ImageToVideo", "Kling 3.0 Pro Image to Video",
+                   "v3/pro/image-to-video", audio_rates(0.112, 0.168, 0.196, f"{_PP} row 5 (playground page)"),
+                   v3=True, typical=180,
+                   source=f"{_SEED} ImageToVideoV3ProRequest (newer than {_TYPES}: voice_ids, aspect_ratio)"),
 )
+
+
+def multi_image(key, node_id, name, model_path, price) -> Variant:
+    return Variant(key, node_id, name, _fal(model_path), (
+        Field("input_image_urls", "images", input="images", required=True, min_items=1, max_items=4,
+              tooltip="1 to 4 images (a batch) whose subjects appear in the video."),
+        prompt(), duration(), ASPECT, NEGATIVE), price, family="multi-image",
+        description=f"Make a video from up to 4 reference images with {name} on fal.ai.",
+        source=f"{_SEED} MultiImageToVideoRequest; {_TYPES}")
+
+
+def motion_control(key, node_id, name, model_path, price) -> Variant:
+    return Variant(key, node_id, name, _fal(model_path), (
+        Field("image_url", "image", input="image", required=True, cli_alias="image",
+              tooltip="The character and scene to animate (body clearly visible, >5% of the image)."),
+        Field("video_url", "video", input="reference_video", required=True, cli_alias="video",
+              media=MediaLimits(max_seconds=30, max_bytes=100_000_000),
+              tooltip="The motion to copy: up to 10 s (orientation image) or 30 s (orientation video)."),
+        Field("character_orientation", "enum", required=True, default="video", options=("image", "video"),
+              tooltip="image: keep the image's orientation (video ≤10 s); video: follow the video (≤30 s)."),
+        prompt(required=False), Field("keep_original_sound", "bool", default=True,
+                                      tooltip="Keep the reference video's sound.")),
+        price, family="motion-control", rules=(rule_orientation_length,), typical_seconds=240, duration_field="",
+        description=f"Transfer the motion of a reference video onto an image's character with {name}.",
+        source=f"{_SEED} MotionControlRequest; {_TYPES}")
+
+
+def effects(key, node_id, name, model_path, price) -> Variant:
+    return Variant(key, node_id, name, _fal(model_path), (
+        Field("input_image_urls", "images", input="images", required=True, min_items=1, max_items=2,
+              tooltip="One image, or two (a batch) for hug, kiss and heart_gesture."),
+        Field("effect_scene", "enum", required=True, default="squish", options=EFFECT_SCENES,
+              tooltip="The effect template."),
+        duration()), price, family="effects", rules=(rule_effect_images,),
+        description=f"Apply one of Kling's ~200 video effect templates to a photo ({name}).",
+        source=f"{_SEED} VideoEffectsRequest; {_TYPES}")
+
+
+LIPSYNC_VIDEO = MediaLimits(min_px=720, max_px=1920, max_bytes=100_000_000)
+
+CATALOG += (
+    multi_image("v1.6-std-elements", "KlingVideo_V16Std_Elements", "Kling 1.6 Standard Elements",
+                "v1.6/standard/elements", per_second(0.045, f"{_PP} row 28 (third-party page)")),
+    multi_image("v1.6-pro-elements", "KlingVideo_V16Pro_Elements", "Kling 1.6 Pro Elements",
+                "v1.6/pro/elements", UNKNOWN),
+    motion_control("v2.6-std-motion", "KlingVideo_V26Std_MotionControl", "Kling 2.6 Standard Motion Control",
+                   "v2.6/standard/motion-control", replace(UNKNOWN, seconds_from="reference_video")),
+    motion_control("v2.6-pro-motion", "KlingVideo_V26Pro_MotionControl", "Kling 2.6 Pro Motion Control",
+                   "v2.6/pro/motion-control", replace(UNKNOWN, seconds_from="reference_video")),
+    Variant("lipsync-a2v", "KlingVideo_Lipsync_AudioToVideo", "Kling Lip Sync (Audio)",
+            _fal("lipsync/audio-to-video"), (
+                Field("video_url", "video", input="video", required=True, cli_alias="video",
+                      media=replace(LIPSYNC_VIDEO, min_seconds=2, max_seconds=10),
+                      tooltip="The face video: MP4/MOV, 2-10 s, 720-1920 px sides, at most 100 MB."),
+                Field("audio_url", "audio", input="audio", required=True, cli_alias="audio",
+                      media=MediaLimits(min_seconds=2, max_seconds=60, max_bytes=5_000_000),
+                      tooltip="The speech: 2-60 s, at most 5 MB (sent as WAV, or MP3 when WAV is larger)."),
+            ), Price(0.014, seconds_from="video", round_up_to=5, source=f"{_PP} row 35: $0.014 per input-video "
+                                                                         "second, rounded up to 5 s"),
+            family="lipsync", description="Make the face in a video speak an audio track (Kling lip sync).",
+            source=f"{_SEED} LipsyncA2VRequest; {_TYPES}", duration_field=""),
+    Variant("lipsync-t2v", "KlingVideo_Lipsync_TextToVideo", "Kling Lip Sync (Text)",
+            _fal("lipsync/text-to-video"), (
+                Field("video_url", "video", input="video", required=True, cli_alias="video",
+                      media=replace(LIPSYNC_VIDEO, min_seconds=2, max_seconds=60),
+                      tooltip="The face video: MP4/MOV, 2-60 s, 720-1920 px sides, at most 100 MB."),
+                Field("text", "text", required=True, default="", multiline=True, max_length=120,
+                      tooltip="What the face says (at most 120 characters)."),
+                Field("voice_id", "enum", required=True, default=LIPSYNC_VOICES[0], options=LIPSYNC_VOICES,
+                      tooltip="Kling's built-in voice."),
+                Field("voice_language", "enum", default="en", options=("en", "zh"),
+                      tooltip="The language of the voice."),
+                Field("voice_speed", "float", default=1.0, min=0.8, max=2.0, step=0.1,
+                      tooltip="Speech rate."),
+            ), replace(UNKNOWN, seconds_from="video"), family="lipsync",
+            description="Make the face in a video say a text with one of Kling's voices.",
+            source=f"{_SEED} LipsyncT2VRequest; {_TYPES}", duration_field=""),
+    effects("v1-std-effects", "KlingVideo_V1Std_Effects", "Kling 1.0 Standard Effects", "v1/standard/effects", UNKNOWN),
+    effects("v1.5-pro-effects", "KlingVideo_V15Pro_Effects", "Kling 1.5 Pro Effects", "v1.5/pro/effects", UNKNOWN),
+    effects("v1.6-std-effects", "KlingVideo_V16Std_Effects", "Kling 1.6 Standard Effects", "v1.6/standard/effects",
+            UNKNOWN),
+    effects("v1.6-pro-effects", "KlingVideo_V16Pro_Effects", "Kling 1.6 Pro Effects", "v1.6/pro/effects", UNKNOWN),
+    Variant("create-voice", "KlingVideo_CreateVoice", "Kling Create Voice", _fal("create-voice"), (
+        Field("voice_url", "audio", input="voice_audio", required=True, cli_alias="audio",
+              media=MediaLimits(min_seconds=5, max_seconds=30, max_bytes=10_000_000),
+              tooltip="5-30 s of one clean voice. Its voice id goes into voice_ids of the 2.6 and 3.0 nodes."),
+    ), replace(UNKNOWN, per_request=True), family="voice", output="voice", duration_field="", typical_seconds=30,
+        description="Clone a voice from 5-30 s of speech; the voice id works in voice_ids of Kling 2.6/3.0 "
+                    "nodes (prompt: <<<voice_1>>>).",
+        source=f"seed 000/003 link to it; {_TYPES} CreateVoiceInput/Output"),
+)
+
+# Seed 003 types deliberately without a node, and why.
+EXCLUDED = {
+    "FaceChoice": "part of Kling's identify-face + advanced-lip-sync API; no fal endpoint takes it "
+                  "(no typed fal client carries it; provider_protocols.md §2.2)",
+    "FaceData": "output of Kling's identify-face API; not served by fal (as FaceChoice)",
+    "File": "the output file type, not a request",
+    "KlingV3MultiPromptElement": "an item of multi_prompt: the Kling Shot node",
+    "CameraControl": "advanced_camera_control: the Kling Camera Control node",
+    "DynamicMask": "an item of dynamic_masks: the Kling Dynamic Mask node",
+    "Trajectory": "the path of a dynamic mask: the Kling Dynamic Mask node",
+}
 
 
 def variant(key: str) -> Variant:

@@ -15,11 +15,11 @@ import signal
 import sys
 from pathlib import Path
 
-from .catalog import CATALOG, Variant
-from .errors import Interrupted, KlingError, MissingCredentials, scrub
+from .catalog import CATALOG, STRUCT_KINDS, Variant
+from .errors import InputError, Interrupted, KlingError, MissingCredentials, scrub
 from .job import Job, Update
 from .providers import fal
-from .request import prepare
+from .request import describe_body, prepare
 
 
 def _add_variant(sub, variant: Variant) -> None:
@@ -29,14 +29,20 @@ def _add_variant(sub, variant: Variant) -> None:
     for f in variant.fields:
         flags = [f"--{f.name.replace('_', '-')}"] + ([f"--{f.cli_alias}"] if f.cli_alias else [])
         kw = dict(dest=f.name, help=f.tooltip)
-        if f.kind == "image":
+        if f.kind in ("image", "mask", "video", "audio"):
             p.add_argument(*flags, metavar="PATH", **kw)
+        elif f.kind == "images":
+            p.add_argument(*flags, metavar="PATH", nargs="+", **kw)
+        elif f.kind in STRUCT_KINDS:
+            p.add_argument(*flags, metavar="JSON", type=json.loads,
+                           help=f"{f.tooltip} As JSON, e.g. {STRUCT_EXAMPLES[f.kind]}")
         elif f.kind == "bool":
             p.add_argument(*flags, action=argparse.BooleanOptionalAction, default=f.default, **kw)
         elif f.kind == "enum":
-            p.add_argument(*flags, choices=f.options, default=f.default, **kw)
-        elif f.kind == "float":
-            p.add_argument(*flags, type=float, default=f.default, **kw)
+            p.add_argument(*flags, choices=f.options, default=f.default, metavar="{" + ",".join(f.options[:6])
+                           + (",..." if len(f.options) > 6 else "") + "}", **kw)
+        elif f.kind in ("float", "int"):
+            p.add_argument(*flags, type=float if f.kind == "float" else int, default=f.default, **kw)
         else:
             p.add_argument(*flags, default=f.default, **kw)
     p.add_argument("--out", type=Path, default=None, help="where to write the MP4 (default: ./<variant>_<request id>.mp4)")
@@ -44,27 +50,66 @@ def _add_variant(sub, variant: Variant) -> None:
     p.add_argument("-v", "--verbose", action="store_true")
 
 
-def _load_image(path: str, field: str):
+STRUCT_EXAMPLES = {
+    "shots": '\'[{"prompt": "a door opens", "duration": "5"}, {"prompt": "a cat walks in", "duration": "5"}]\'',
+    "elements": '\'[{"frontal": "face.png", "references": ["side.png"]}]\' or \'[{"video": "me.mp4", "voice_id": "..."}]\'',
+    "dynamic_masks": '\'[{"mask": "mask.png", "trajectories": [{"x": 100, "y": 200}, {"x": 300, "y": 200}]}]\'',
+    "camera": '\'{"movement_type": "zoom", "movement_value": 5}\'',
+}
+
+
+def _load_image(path: str, field: str, mode: str = "RGB"):
     import numpy as np
     from PIL import Image, ImageOps
-    from .errors import InputError
     try:
         with Image.open(path) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+            arr = np.asarray(ImageOps.exif_transpose(im).convert(mode))
     except OSError as exc:
         raise InputError(field, f"cannot read image {path!r}: {exc}") from None
+    return arr if mode == "RGB" else arr.astype("float32") / 255.0
+
+
+def _load_audio(path: str, field: str) -> dict:
+    """An audio (or video) file as ComfyUI's AUDIO dict, through PyAV."""
+    import av
+    import numpy as np
+    try:
+        with av.open(path) as container:
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=stream.rate)
+            chunks = [r.to_ndarray() for frame in container.decode(stream) for r in resampler.resample(frame)]
+            rate = stream.rate
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        raise InputError(field, f"cannot read audio from {path!r}: {exc}") from None
+    return {"waveform": np.concatenate(chunks, axis=1)[None], "sample_rate": rate}
+
+
+def _load(kind: str, value, field: str):
+    """A CLI value (paths, JSON with paths) as the node input the same field would get in ComfyUI."""
+    import numpy as np
+    if value is None:
+        return None
+    if kind == "image":
+        return _load_image(value, field)
+    if kind == "images":
+        return np.stack([_load_image(v, field) for v in value])
+    if kind == "mask":
+        return _load_image(value, field, "L")
+    if kind == "video":
+        return value  # a path: media_in reads the file
+    if kind == "audio":
+        return _load_audio(value, field)
+    if kind == "elements":
+        return [{"frontal": _load("image", e.get("frontal"), field),
+                 "references": _load("images", e.get("references"), field),
+                 "video": e.get("video"), "voice_id": e.get("voice_id", "")} for e in value]
+    if kind == "dynamic_masks":
+        return [{"mask": _load("mask", m.get("mask"), field), "trajectories": m.get("trajectories")} for m in value]
+    return value
 
 
 def _inputs(args, variant: Variant) -> dict:
-    inputs = {}
-    for f in variant.fields:
-        value = getattr(args, f.name)
-        if f.kind == "image":
-            if value is not None:
-                inputs[f.name] = _load_image(value, f.name)
-        else:
-            inputs[f.name] = value
-    return inputs
+    return {f.name: _load(f.kind, getattr(args, f.name), f.name) for f in variant.fields}
 
 
 def _print_dry_run(prepared) -> None:
@@ -73,7 +118,7 @@ def _print_dry_run(prepared) -> None:
     print("Authorization: Key $FAL_KEY")
     print("Content-Type: application/json")
     print()
-    print(scrub(json.dumps(prepared.body, indent=2, ensure_ascii=False)))
+    print(scrub(json.dumps(describe_body(prepared.body), indent=2, ensure_ascii=False)))
     print()
     print(f"estimated cost: {prepared.cost}")
 
@@ -98,7 +143,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "list":
         for v in CATALOG:
-            print(f"{v.key:16} {', '.join(v.aliases):6} {v.display_name}  ({v.endpoint})")
+            print(f"{v.key:20} {', '.join(v.aliases):4} {v.display_name:42} {v.endpoint}")
         return 0
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     variant: Variant = args.variant
@@ -119,11 +164,15 @@ def main(argv=None) -> int:
 
         print(f"estimated cost: {prepared.cost}", file=sys.stderr)
         done = asyncio.run(_run(Job(prepared, out_dir, on_update=show)))
-        path = done.path
-        if args.out:
-            os.replace(path, args.out)
-            path = args.out
-        print(f"{path}\nfal request {done.request_id}, est. {prepared.cost}")
+        if done.path is None:  # e.g. create-voice: the answer is the result
+            print(json.dumps(done.result))
+        else:
+            path = done.path
+            if args.out:
+                os.replace(path, args.out)
+                path = args.out
+            print(path)
+        print(f"fal request {done.request_id}, est. {prepared.cost}")
         return 0
     except MissingCredentials as exc:
         print(f"error: {exc}\n(nothing was sent; add --dry-run to see the request without a key)", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""ComfyUI V3 nodes generated from the catalog. The only module that imports ComfyUI."""
+"""ComfyUI V3 nodes generated from the catalog. With comfy_helpers.py, the only code that imports ComfyUI."""
 from __future__ import annotations
 
 import asyncio
@@ -20,10 +20,20 @@ OUTPUT_SUBFOLDER = "kling-video"
 FRAMES_OUTPUT = 1  # index of the `frames` output; decoding is skipped when nothing consumes it
 
 
+# The pack's own socket types, for fields that are structures; helper nodes build them.
+SHOTS = io.Custom("KLING_SHOTS")
+ELEMENTS = io.Custom("KLING_ELEMENTS")
+DYNAMIC_MASKS = io.Custom("KLING_DYNAMIC_MASKS")
+CAMERA = io.Custom("KLING_CAMERA")
+_SOCKETS = {"image": io.Image, "images": io.Image, "mask": io.Mask, "video": io.Video, "audio": io.Audio,
+            "shots": SHOTS, "elements": ELEMENTS, "dynamic_masks": DYNAMIC_MASKS, "camera": CAMERA}
+
+
 def _input(f: Field):
     tip = f.tooltip
-    if f.kind == "image":
-        return io.Image.Input(f.name, optional=not f.required, tooltip=tip)
+    optional = not f.required
+    if f.kind in _SOCKETS:
+        return _SOCKETS[f.kind].Input(f.name, optional=optional, tooltip=tip)
     if f.kind in ("text", "string", "string_list"):
         return io.String.Input(f.name, default=f.default or "", multiline=f.multiline, tooltip=tip)
     if f.kind == "enum":
@@ -32,6 +42,8 @@ def _input(f: Field):
         return io.Boolean.Input(f.name, default=f.default, tooltip=tip)
     if f.kind == "float":
         return io.Float.Input(f.name, default=f.default, min=f.min, max=f.max, step=f.step, tooltip=tip)
+    if f.kind == "int":
+        return io.Int.Input(f.name, default=f.default, min=f.min, max=f.max, tooltip=tip)
     raise AssertionError(f"no ComfyUI input for field kind {f.kind!r}")
 
 
@@ -97,26 +109,33 @@ class _Progress:
             log.debug("kling-video: progress text not sent", exc_info=True)
 
 
+VIDEO_OUTPUTS = [
+    lambda: io.Video.Output("video", display_name="VIDEO"),
+    lambda: io.Image.Output("frames", display_name="frames", tooltip="All decoded frames (decoded only when connected)."),
+    lambda: io.Audio.Output("audio", display_name="audio", tooltip="The soundtrack; silence when the video has none."),
+    lambda: io.Float.Output("fps", display_name="fps"),
+    lambda: io.String.Output("info", display_name="request_id / cost"),
+]
+VOICE_OUTPUTS = [
+    lambda: io.String.Output("voice_id", display_name="voice_id",
+                             tooltip="Connect to voice_ids of a Kling 2.6 or 3.0 node; say it as <<<voice_1>>>."),
+    lambda: io.String.Output("info", display_name="request_id / cost"),
+]
+
+
 def make_node(variant: Variant) -> type[io.ComfyNode]:
     """A ComfyNode class for one catalog entry."""
 
     def define_schema(cls) -> io.Schema:
+        outputs = VIDEO_OUTPUTS if variant.output == "video" else VOICE_OUTPUTS
         return io.Schema(
             node_id=variant.node_id,
             display_name=variant.display_name,
-            category=CATEGORY,
+            category=f"{CATEGORY}/{variant.family}" if variant.family else CATEGORY,
             description=f"{variant.description}\nEndpoint: {variant.endpoint}. "
                         f"Price: {_price_text(variant)}. Key: FAL_KEY environment variable.",
             inputs=[_input(f) for f in variant.fields],
-            outputs=[
-                io.Video.Output("video", display_name="VIDEO"),
-                io.Image.Output("frames", display_name="frames",
-                                tooltip="All decoded frames (decoded only when connected)."),
-                io.Audio.Output("audio", display_name="audio",
-                                tooltip="The soundtrack; silence when the video has none."),
-                io.Float.Output("fps", display_name="fps"),
-                io.String.Output("info", display_name="request_id / cost"),
-            ],
+            outputs=[make() for make in outputs],
             hidden=[io.Hidden.unique_id, io.Hidden.dynprompt],
         )
 
@@ -135,11 +154,15 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
                                             on_update=progress, interrupted=progress.interrupted)
         except Interrupted:
             raise progress.mm.InterruptProcessingException()
+        info = f"{variant.display_name} | fal request {done.request_id} | est. {prepared.cost}"
+        if variant.output == "voice":
+            voice_id = str(done.result.get("voice_id", ""))
+            progress(Update("done", f"voice id {voice_id}", 1.0, done.request_id))
+            return io.NodeOutput(voice_id, info, ui=ui.PreviewText(f"voice id: {voice_id}\n{info}"))
         from .media_out import decode_video
         decoded = await asyncio.to_thread(decode_video, str(done.path),
                                           all_frames=frames_consumed(cls.hidden.dynprompt, node_id))
-        info = (f"{variant.display_name} | fal request {done.request_id} | est. {prepared.cost} | "
-                f"{OUTPUT_SUBFOLDER}/{done.path.name}")
+        info += f" | {OUTPUT_SUBFOLDER}/{done.path.name}"
         progress(Update("done", f"done: est. {prepared.cost}", 1.0, done.request_id))
         preview = ui.PreviewVideo([ui.SavedResult(done.path.name, OUTPUT_SUBFOLDER, io.FolderType.output)])
         return io.NodeOutput(InputImpl.VideoFromFile(str(done.path)), decoded.frames, decoded.audio,
@@ -157,7 +180,10 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
 
 def _price_text(variant: Variant) -> str:
     p = variant.price
-    parts = [f"${p.audio_off:g}/s"]
+    if p.audio_off is None:
+        return "price unknown (not published)"
+    unit = "request" if p.per_request else "s"
+    parts = [f"${p.audio_off:g}/{unit}"]
     if p.audio_on is not None:
         parts = [f"${p.audio_off:g}/s without audio", f"${p.audio_on:g}/s with audio"]
     if p.voice is not None:
@@ -170,4 +196,5 @@ NODES = [make_node(v) for v in CATALOG]
 
 class KlingVideoExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return list(NODES)
+        from .comfy_helpers import HELPER_NODES
+        return list(NODES) + HELPER_NODES

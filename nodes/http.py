@@ -97,12 +97,12 @@ def _created_nothing(answer: Answer) -> bool:
 
 
 async def send(session: aiohttp.ClientSession, method: str, url: str, *, headers: dict,
-               json_body: Any = None, params: Optional[dict] = None, retry: Retry = QUERY,
-               what: str = "request") -> Answer:
+               json_body: Any = None, body: Optional[bytes] = None, params: Optional[dict] = None,
+               retry: Retry = QUERY, what: str = "request") -> Answer:
     """One logical request; returns a 2xx Answer or raises ProviderError (after retries)."""
-    body = None if json_body is None else json.dumps(json_body, separators=(",", ":")).encode()
     send_headers = dict(headers)
-    if body is not None:
+    if json_body is not None:
+        body = json.dumps(json_body, separators=(",", ":")).encode()
         send_headers["Content-Type"] = "application/json"
     last: Optional[ProviderError] = None
     for attempt in range(retry.attempts):

@@ -20,6 +20,7 @@ import aiohttp
 from . import http
 from .errors import Interrupted, JobFailed, ProviderError, scrub
 from .providers import fal
+from .media_in import INLINE_MAX, Media
 from .request import PreparedRequest
 
 log = logging.getLogger("kling_video")
@@ -55,7 +56,7 @@ class Update:
 @dataclass(frozen=True)
 class JobResult:
     request_id: str
-    path: Path
+    path: Optional[Path]    # the downloaded video; None for variants whose output is not a file
     result: dict
 
 
@@ -83,8 +84,9 @@ class Job:
         async with http.new_session() as session:
             queue = fal.FalQueue(session, key)
             self._set_phase("submitting", f"submitting to fal.ai ({self.prepared.cost})", 0.0)
+            body = await self._wire_body(queue, self.prepared.body)
             # The submit is not interruptible half-way: once sent, we must learn its request id.
-            self.handle = await queue.submit(self.variant.endpoint, self.prepared.body)
+            self.handle = await queue.submit(self.variant.endpoint, body)
             log.info("kling-video: submitted %s as request %s (%s)", self.variant.endpoint,
                      self.handle.request_id, self.prepared.cost)
             self._set_phase("queued", "queued", 0.02)
@@ -92,11 +94,26 @@ class Job:
             if final.get("error"):
                 raise await self._failure(queue, final)
             result = await self._guard(queue.result(self.handle), queue)
-            url = fal.video_url(result)
-            self._set_phase("downloading", "downloading the video", 0.92)
-            path = await self._guard(self._download(session, url), queue, cancel_remote=False)
+            path = None
+            if self.variant.output == "video":
+                url = fal.video_url(result)
+                self._set_phase("downloading", "downloading the video", 0.92)
+                path = await self._guard(self._download(session, url), queue, cancel_remote=False)
         self._set_phase("done", f"done in {time.monotonic() - self.started:.0f} s", 1.0)
         return JobResult(self.handle.request_id, path, result)
+
+    async def _wire_body(self, queue: fal.FalQueue, value):
+        """Media → data URI, or an upload to fal's storage when it is larger than INLINE_MAX."""
+        if isinstance(value, Media):
+            if len(value.data) <= INLINE_MAX:
+                return value.data_uri()
+            self._emit(f"uploading {value.name} ({len(value.data) / MB:.1f} MB)", 0.0)
+            return await queue.upload(value.data, value.mime, value.name)
+        if isinstance(value, dict):
+            return {k: await self._wire_body(queue, v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [await self._wire_body(queue, v) for v in value]
+        return value
 
     # -- following the job ---------------------------------------------------------------------
     async def _follow(self, queue: fal.FalQueue) -> dict:
@@ -284,7 +301,7 @@ _finished: dict[str, JobResult] = {}
 
 def request_hash(prepared: PreparedRequest) -> str:
     canonical = json.dumps([fal.NAME, prepared.variant.endpoint, prepared.body], sort_keys=True,
-                           separators=(",", ":"))
+                           separators=(",", ":"), default=lambda m: f"sha256:{m.digest}")
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -296,7 +313,7 @@ async def generate(prepare_fn, out_dir: Path, **job_options) -> tuple[PreparedRe
     prepared = await asyncio.to_thread(prepare_fn)
     key = request_hash(prepared)
     earlier = _finished.get(key)
-    if earlier is not None and earlier.path.exists():
+    if earlier is not None and (earlier.path is None or earlier.path.exists()):
         on_update = job_options.get("on_update") or (lambda u: None)
         on_update(Update("done", f"same request as fal request {earlier.request_id}: reused, no new charge",
                          1.0, earlier.request_id))

@@ -4,6 +4,7 @@ No ComfyUI import here: the result is plain torch tensors and dicts.
 """
 from __future__ import annotations
 
+import collections
 import ctypes
 import fractions
 import math
@@ -181,68 +182,118 @@ def silent_audio(seconds: float, sample_rate: int = SILENT_SAMPLE_RATE) -> dict:
     return {"waveform": torch.zeros((1, 1, samples), dtype=torch.float32), "sample_rate": sample_rate}
 
 
+# Decoded pictures held back until the decoder is gone; see _decode.
+TAIL_FRAMES = 3
+
+
 def decode_video(path, *, all_frames: bool = True, max_decode_bytes: int | None = None) -> DecodedVideo:
-    """Decode every frame (or only the first) and the first audio track."""
+    """Decode every frame (or only the first) and the first audio track.
+
+    ``max_decode_bytes`` (default: env KLING_VIDEO_MAX_DECODE_BYTES, else 16 GiB)
+    caps the float32 frames tensor; a bigger video raises MediaError before any
+    allocation.
+    """
     limit = max_decode_bytes if max_decode_bytes is not None else max_decode_bytes_default()
     with _open(path) as container:
         info = _info(container, path)
         _check_complete(container, path)
-        vstream = container.streams.video[0]
-        vstream.thread_type = "AUTO"
-        astream = container.streams.audio[0] if container.streams.audio else None
-        if all_frames:
-            # stream.frames is exact when the container records it; an estimate from
-            # the duration gets a margin so that it rarely has to grow.
-            n = vstream.frames or (math.ceil(info.duration * info.frame_rate) + 2)
-        else:
-            n = 1
-        frames = _allocate(max(n, 1), info, limit, path)
-        prefault = _Prefault(frames) if all_frames else None
-        audio = _AudioSink()
-        count = 0
-        try:
-            out = frames.numpy()
-            for packet in container.demux([s for s in (vstream, astream) if s is not None]):
-                if packet.stream is astream:
-                    for aframe in packet.decode():
-                        audio.add(aframe)
-                    continue
-                if count and not all_frames:
-                    continue
-                for vframe in packet.decode():
-                    if count == len(out):
-                        if not all_frames:
-                            break
-                        frames = _grow(frames, count, info, limit, path)
-                        out = frames.numpy()
-                    # The same swscale call as ComfyUI's VideoFromFile, and the same
-                    # division (not a multiply by 1/255), so the pixels are identical.
-                    # numpy runs it on this thread: torch's OpenMP workers would spin
-                    # on the cores that the decoder threads need.
-                    rgb = vframe.to_ndarray(format="rgb24")
-                    np.divide(rgb, np.float32(255), out=out[count])
-                    del rgb, vframe  # before the next frame is decoded: ~6 MB less peak
-                    count += 1
-        except av.FFmpegError as e:
-            raise MediaError(f"{os.fspath(path)!r} is corrupt or truncated: {e}") from e
-        finally:
-            if prefault is not None:
-                prefault.stop()
-    if count == 0:
+        writer, pending, audio = _decode(container, info, all_frames, limit, path)
+    if not pending:
         raise MediaError(f"{os.fspath(path)!r} has no decodable video frame")
-    frames = frames[:count]  # a view: the untouched tail was never paged in
     waveform = audio.result()
+    # The decoder died with _decode's locals and the closed container; hand its
+    # memory back before the pages it made room for in the big tensor get touched.
+    _release_free_memory()
+    while pending:
+        writer.write(pending.popleft())
     if waveform is None:
-        seconds = count / info.fps if all_frames and info.fps else info.duration
+        seconds = writer.count / info.fps if all_frames and info.fps else info.duration
         waveform = silent_audio(seconds)
+    # A view: pages of an over-estimated tail were never touched, so cost nothing.
+    frames = writer.frames[: writer.count]
     return DecodedVideo(info=info, frames=frames, audio=waveform, fps=info.fps)
 
 
-def _grow(frames: torch.Tensor, count: int, info: VideoInfo, limit: int, path) -> torch.Tensor:
-    # Only when the header under-counted: one copy, with a quarter to spare.
-    bigger = _allocate(count + max(8, count // 4), info, limit, path)
-    bigger[:count].copy_(frames[:count])
-    return bigger
+def _decode(container, info: VideoInfo, all_frames: bool, limit: int, path):
+    vstream = container.streams.video[0]
+    vstream.thread_type = "AUTO"
+    astream = container.streams.audio[0] if container.streams.audio else None
+    if all_frames:
+        # stream.frames is exact when the container records it; an estimate from
+        # the duration gets a margin so that it rarely has to grow.
+        n = vstream.frames or (math.ceil(info.duration * info.frame_rate) + 2)
+    else:
+        n = 1
+    # The last frames wait as small YUV pictures and go into the big tensor only
+    # once the decoder (tens of MB of reference pictures and thread contexts) is
+    # freed: the peak is then the tensor plus little, not tensor plus decoder.
+    writer = _FrameWriter(max(n, 1), info, limit, path, prefault=n - TAIL_FRAMES if all_frames else 0)
+    pending: collections.deque = collections.deque()
+    audio = _AudioSink()
+    try:
+        for packet in container.demux([s for s in (vstream, astream) if s is not None]):
+            if packet.stream is astream:
+                for aframe in packet.decode():
+                    audio.add(aframe)
+            elif all_frames or not pending:
+                for vframe in packet.decode():
+                    pending.append(vframe)
+                    if len(pending) > TAIL_FRAMES:
+                        writer.write(pending.popleft())
+                    if not all_frames:
+                        break
+    except av.FFmpegError as e:
+        raise MediaError(f"{os.fspath(path)!r} is corrupt or truncated: {e}") from e
+    finally:
+        writer.stop_prefault()
+    return writer, pending, audio
+
+
+class _FrameWriter:
+    """Converts decoded pictures into one preallocated [N, H, W, 3] float32 tensor."""
+
+    def __init__(self, n: int, info: VideoInfo, limit: int, path, prefault: int = 0):
+        self.info, self.limit, self.path = info, limit, path
+        self.frames = _allocate(n, info, limit, path)
+        self.out = self.frames.numpy()
+        self.count = 0
+        self._prefault = _Prefault(self.frames[:prefault]) if prefault > 0 else None
+
+    def write(self, vframe: av.VideoFrame) -> None:
+        if self.count == len(self.out):
+            # Only when the header under-counted: one copy, with a quarter to spare.
+            self.stop_prefault()
+            bigger = _allocate(self.count + max(8, self.count // 4), self.info, self.limit, self.path)
+            bigger[: self.count].copy_(self.frames)
+            self.frames, self.out = bigger, bigger.numpy()
+        # The same swscale call as ComfyUI's VideoFromFile and the same division
+        # (not a multiply by 1/255), so the pixels are bit-identical to its output.
+        # numpy does it on this thread: torch's OpenMP workers would spin on the
+        # cores that the decoder threads need.
+        np.divide(vframe.to_ndarray(format="rgb24"), np.float32(255), out=self.out[self.count])
+        self.count += 1
+
+    def stop_prefault(self) -> None:
+        if self._prefault is not None:
+            self._prefault.stop()
+            self._prefault = None
+
+
+def _libc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _release_free_memory() -> None:
+    # glibc keeps freed heap memory (here: the closed decoder's) resident until
+    # asked; other C libraries have no malloc_trim and this does nothing.
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 class _Prefault:
@@ -260,11 +311,8 @@ class _Prefault:
     def __init__(self, tensor: torch.Tensor):
         self._stop = threading.Event()
         self._thread = None
-        if not sys.platform.startswith("linux"):
-            return
-        try:
-            madvise = ctypes.CDLL(None, use_errno=True).madvise
-        except (OSError, AttributeError):
+        madvise = getattr(_libc(), "madvise", None)
+        if madvise is None:
             return
         madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
         start = tensor.data_ptr()

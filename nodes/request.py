@@ -1,31 +1,35 @@
 """Node inputs → checked provider request body and its price, from a catalog entry.
 
 Everything here runs before any request is sent: an input that breaks a rule raises InputError naming
-the input and the rule, and no money moves.
+the input and the rule, and no money moves. Media become `Media` values in the body; the job turns them
+into data URIs or uploads when it sends the request.
 """
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
-from .catalog import Field, Variant
+from . import media_in
+from .catalog import DURATIONS_3_15, MEDIA_KINDS, PROMPT_MAX, Field, Variant
 from .errors import InputError
-from .media_in import encode_image
+from .media_in import Media
 
 _VOICE_REF = re.compile(r"<<<voice_(\d+)>>>")
+_VOICE_ID = re.compile(r"[\w.:-]{1,128}")
+CAMERA_MOVES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 
 
 @dataclass(frozen=True)
 class Cost:
-    seconds: int
-    rate: float          # USD per second
-    usd: float
-    basis: str           # e.g. "10 s × $0.14/s (audio on)"
+    seconds: Optional[float]
+    rate: Optional[float]   # USD per second (or per request)
+    usd: Optional[float]    # None: price unknown
+    basis: str
 
     def __str__(self) -> str:
-        return f"${self.usd:.2f} ({self.basis})"
+        return f"${self.usd:.2f} ({self.basis})" if self.usd is not None else f"price unknown ({self.basis})"
 
 
 @dataclass(frozen=True)
@@ -39,81 +43,249 @@ def split_list(value: Any) -> list[str]:
     """Voice ids arrive as one widget string: 'a, b' or one per line."""
     if value is None:
         return []
-    if isinstance(value, (list, tuple)):
-        items = value
-    else:
-        items = re.split(r"[,\n]", str(value))
-    return [s.strip() for s in items if str(s).strip()]
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[,\n]", str(value))
+    return [str(s).strip() for s in items if str(s).strip()]
 
 
-def _check_scalar(f: Field, value: Any) -> Any:
-    """Return the wire value of one non-image input, or raise InputError."""
-    name = f.name
+def _fail(name: str, rule: str):
+    raise InputError(name, rule)
+
+
+def _text(name: str, value: Any, required: bool, max_length: Optional[int]) -> str:
+    text = "" if value is None else str(value)
+    if required and not text.strip():
+        _fail(name, "must not be empty")
+    if max_length is not None and len(text) > max_length:
+        _fail(name, f"is {len(text)} characters, over the {max_length} limit")
+    return text
+
+
+def _number(name: str, value: Any, lo, hi, integer: bool = False):
+    if isinstance(value, bool):
+        _fail(name, f"must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        _fail(name, f"must be a number, got {value!r}")
+    if not math.isfinite(number):
+        _fail(name, f"must be a finite number, got {value!r}")
+    if integer and number != int(number):
+        _fail(name, f"must be a whole number, got {value!r}")
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        _fail(name, f"{number:g} is outside {lo:g} to {hi:g}")
+    return int(number) if integer else number
+
+
+def _count(f: Field, n: int, what: str) -> None:
+    if f.min_items is not None and n < f.min_items:
+        _fail(f.name, f"has {n} {what}, at least {f.min_items} needed")
+    if f.max_items is not None and n > f.max_items:
+        _fail(f.name, f"has {n} {what}, at most {f.max_items} are allowed")
+
+
+def _voice_ids(f: Field, value: Any) -> list[str]:
+    items = split_list(value)
+    _count(f, len(items), "entries")
+    for item in items:
+        if not _VOICE_ID.fullmatch(item):
+            _fail(f.name, f"{item!r} is not a voice id (letters, digits, _ . : - only)")
+    return items
+
+
+def _scalar(f: Field, value: Any) -> Any:
     if f.kind in ("text", "string"):
-        text = "" if value is None else str(value)
-        if f.required and not text.strip():
-            raise InputError(name, "must not be empty")
-        if f.max_length is not None and len(text) > f.max_length:
-            raise InputError(name, f"is {len(text)} characters, over the {f.max_length} limit")
-        return text
+        return _text(f.name, value, f.required, f.max_length)
     if f.kind == "enum":
-        text = str(value)
-        if text not in f.options:
-            raise InputError(name, f"{value!r} is not one of {', '.join(f.options)}")
-        return text
+        if str(value) not in f.options:
+            shown = ", ".join(f.options) if len(f.options) <= 16 else f"the {len(f.options)} listed values"
+            _fail(f.name, f"{value!r} is not one of {shown}")
+        return str(value)
     if f.kind == "bool":
         if not isinstance(value, bool):
-            raise InputError(name, f"must be true or false, got {value!r}")
+            _fail(f.name, f"must be true or false, got {value!r}")
         return value
-    if f.kind == "float":
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InputError(name, f"must be a number, got {value!r}") from None
-        if not math.isfinite(number):
-            raise InputError(name, f"must be a finite number, got {value!r}")
-        if (f.min is not None and number < f.min) or (f.max is not None and number > f.max):
-            raise InputError(name, f"{number:g} is outside {f.min:g} to {f.max:g}")
-        return number
+    if f.kind in ("float", "int"):
+        return _number(f.name, value, f.min, f.max, integer=f.kind == "int")
     if f.kind == "string_list":
-        items = split_list(value)
-        if f.max_items is not None and len(items) > f.max_items:
-            raise InputError(name, f"has {len(items)} entries, at most {f.max_items} are allowed")
-        for item in items:
-            if not re.fullmatch(r"[\w.:-]{1,128}", item):
-                raise InputError(name, f"{item!r} is not a voice id (letters, digits, _ . : - only)")
-        return items
+        return _voice_ids(f, value)
+    if f.kind == "shots":
+        return _shots(f, value)
+    if f.kind == "camera":
+        return _camera(f, value)
     raise AssertionError(f"catalog field kind {f.kind!r} has no check")
 
 
-def check_inputs(variant: Variant, inputs: Mapping[str, Any]) -> dict:
-    """Validate all non-image inputs; return {wire name: wire value} without empty optionals."""
-    body: dict = {}
-    for f in variant.fields:
-        if f.kind == "image":
-            continue
-        value = inputs.get(f.name, f.default)
-        wire_value = _check_scalar(f, value)
-        if wire_value in ("", [], None) and not f.required:
-            continue
-        body[f.wire] = wire_value
-    _check_voice_references(variant, body)
-    return body
+def _shots(f: Field, shots: Any) -> list[dict]:
+    """Kling Shot nodes give [{'prompt', 'duration'}]; each shot lasts 3-15 s (seed 003)."""
+    if not shots:
+        return []
+    _count(f, len(shots), "shots")
+    out = []
+    for i, shot in enumerate(shots, 1):
+        _text(f"{f.name}[{i}].prompt", shot.get("prompt"), True, PROMPT_MAX)
+        if str(shot.get("duration")) not in DURATIONS_3_15:
+            _fail(f"{f.name}[{i}].duration", f"{shot.get('duration')!r} is not one of 3 to 15 seconds")
+        out.append({"prompt": str(shot["prompt"]), "duration": str(shot["duration"])})
+    return out
 
+
+def _camera(f: Field, move: Any) -> Optional[dict]:
+    if not move:
+        return None
+    if move.get("movement_type") not in CAMERA_MOVES:
+        _fail(f.name, f"movement_type {move.get('movement_type')!r} is not one of {', '.join(CAMERA_MOVES)}")
+    value = _number(f"{f.name}.movement_value", move.get("movement_value"), -10, 10, integer=True)
+    if value == 0:
+        _fail(f"{f.name}.movement_value", "is 0, which moves nothing; use -10 to -1 or 1 to 10")
+    return {"movement_type": move["movement_type"], "movement_value": value}
+
+
+def parse_points(text: str, name: str) -> list[dict]:
+    """'x,y; x,y; ...' (pixels of the start frame) → [{'x', 'y'}]."""
+    points = []
+    for i, part in enumerate(p for p in re.split(r"[;\n]", text or "") if p.strip()):
+        m = re.fullmatch(r"\s*(-?\d+)\s*[, ]\s*(-?\d+)\s*", part)
+        if not m:
+            _fail(name, f"point {i + 1} {part.strip()!r} is not 'x,y' in whole pixels")
+        points.append({"x": int(m.group(1)), "y": int(m.group(2))})
+    return points
+
+
+# -- media ------------------------------------------------------------------------------------------
+
+class _MediaContext:
+    """Sizes and lengths learned while encoding, for rules that compare inputs."""
+
+    def __init__(self):
+        self.sizes: dict[str, tuple[int, int]] = {}
+        self.seconds: dict[str, float] = {}
+
+
+def _media(f: Field, value: Any, ctx: _MediaContext) -> Any:
+    if f.kind == "image":
+        rgb = media_in.to_uint8_rgb(value, f.name)
+        ctx.sizes[f.name] = (rgb.shape[1], rgb.shape[0])
+        return media_in.encode_image(rgb, f.name)
+    if f.kind == "images":
+        return media_in.encode_images(value, f.name, f.min_items or 1, f.max_items)
+    if f.kind == "mask":
+        return media_in.encode_mask(value, f.name, ctx.sizes.get(f.same_size_as))
+    if f.kind == "video":
+        media, seconds = media_in.encode_video(value, f.name, f.media or media_in.MediaLimits())
+        ctx.seconds[f.name] = seconds
+        return media
+    if f.kind == "audio":
+        return media_in.encode_audio(value, f.name, f.media or media_in.MediaLimits())
+    if f.kind == "elements":
+        return _elements(f, value)
+    if f.kind == "dynamic_masks":
+        return _dynamic_masks(f, value, ctx)
+    raise AssertionError(f"catalog field kind {f.kind!r} has no encoder")
+
+
+def _elements(f: Field, elements: Any) -> list[dict]:
+    """Kling Element nodes give [{'frontal', 'references', 'video', 'voice_id'}] (ComfyUI media inside)."""
+    if not elements:
+        return []
+    _count(f, len(elements), "elements")
+    out, videos = [], 0
+    for i, el in enumerate(elements, 1):
+        name = f"{f.name}[{i}]"
+        item: dict = {}
+        if el.get("video") is not None:
+            videos += 1
+            if el.get("frontal") is not None or el.get("references") is not None:
+                _fail(name, "is either a video or images (frontal + references), not both")
+            item["video_url"], _ = media_in.encode_video(el["video"], f"{name}.video")
+            if el.get("voice_id"):
+                item["voice_id"] = _voice_ids(Field("voice_id", "string_list", input=f"{name}.voice_id",
+                                                    max_items=1), el["voice_id"])[0]
+        else:
+            if el.get("frontal") is None or el.get("references") is None:
+                _fail(name, "needs a frontal image and 1 to 3 reference images (or a video)")
+            if el.get("voice_id"):
+                _fail(f"{name}.voice_id", "voices bind to video elements only (Kling's rule)")
+            item["frontal_image_url"] = media_in.encode_image(el["frontal"], f"{name}.frontal")
+            item["reference_image_urls"] = media_in.encode_images(el["references"], f"{name}.references", 1, 3)
+        out.append(item)
+    if videos > 1:
+        _fail(f.name, f"has {videos} video elements; a request may have one")
+    return out
+
+
+def _dynamic_masks(f: Field, masks: Any, ctx: _MediaContext) -> list[dict]:
+    """Kling Dynamic Mask nodes give [{'mask': MASK, 'trajectories': [{'x','y'}, ...]}]."""
+    if not masks:
+        return []
+    _count(f, len(masks), "dynamic masks")
+    size = ctx.sizes.get("start_frame")
+    out = []
+    for i, item in enumerate(masks, 1):
+        name = f"{f.name}[{i}]"
+        points = item.get("trajectories") or []
+        if len(points) < 2:
+            _fail(f"{name}.trajectories", f"has {len(points)} point(s); a path needs at least 2")
+        path = []
+        for j, p in enumerate(points, 1):
+            x = _number(f"{name}.trajectories[{j}].x", p.get("x"), 0, size[0] if size else None, integer=True)
+            y = _number(f"{name}.trajectories[{j}].y", p.get("y"), 0, size[1] if size else None, integer=True)
+            path.append({"x": x, "y": y})
+        out.append({"mask_url": media_in.encode_mask(item.get("mask"), f"{name}.mask", size),
+                     "trajectories": path})
+    return out
+
+
+# -- the whole request ------------------------------------------------------------------------------
 
 def _check_voice_references(variant: Variant, body: dict) -> None:
     if not variant.voice_field:
         return
     voices = body.get(variant.voice_field, [])
-    for field_name in ("prompt", "negative_prompt"):
-        for n in map(int, _VOICE_REF.findall(body.get(field_name, ""))):
+    texts = [("prompt", body.get("prompt", "")), ("negative_prompt", body.get("negative_prompt", ""))]
+    texts += [(f"shots[{i}].prompt", s["prompt"]) for i, s in enumerate(body.get("multi_prompt", []), 1)]
+    for name, text in texts:
+        for n in map(int, _VOICE_REF.findall(text)):
             if n < 1 or n > len(voices):
-                raise InputError(field_name, f"refers to <<<voice_{n}>>> but {len(voices)} voice id(s) "
-                                             f"are given in {variant.field(variant.voice_field).name}")
+                _fail(name, f"refers to <<<voice_{n}>>> but {len(voices)} voice id(s) are given in "
+                            f"{variant.field(variant.voice_field).name}")
 
 
-def estimate_cost(variant: Variant, body: Mapping[str, Any]) -> Cost:
-    seconds = int(body.get(variant.duration_field, 5))
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
+
+
+def prepare(variant: Variant, inputs: Mapping[str, Any]) -> PreparedRequest:
+    """Check every input, encode the media, and price the request. Sends nothing."""
+    body: dict = {}
+    # Cheap checks first, so a typo is reported before seconds of image encoding.
+    for f in variant.fields:
+        if f.kind in MEDIA_KINDS or f.kind in ("elements", "dynamic_masks"):
+            continue
+        value = _scalar(f, inputs.get(f.name, f.default))
+        if not (_is_empty(value) and not f.required):
+            body[f.wire] = value
+    ctx = _MediaContext()
+    for f in variant.fields:
+        if not (f.kind in MEDIA_KINDS or f.kind in ("elements", "dynamic_masks")):
+            continue
+        value = inputs.get(f.name)
+        if _is_empty(value) or (hasattr(value, "numel") and value.numel() == 0):
+            if f.required:
+                _fail(f.name, f"is required: connect {'an image' if 'image' in f.kind else 'it'}")
+            continue
+        encoded = _media(f, value, ctx)
+        if not _is_empty(encoded):
+            body[f.wire] = encoded
+    for rule in variant.rules:
+        rule(body, _fail, ctx.seconds)
+    _check_voice_references(variant, body)
+    # Keep the catalog's field order on the wire: stable bodies make stable request hashes.
+    order = [f.wire for f in variant.fields]
+    ordered = {k: body[k] for k in sorted(body, key=lambda k: order.index(k) if k in order else len(order))}
+    return PreparedRequest(variant, ordered, estimate_cost(variant, ordered, ctx.seconds))
+
+
+def estimate_cost(variant: Variant, body: Mapping[str, Any], media_seconds: Optional[dict] = None) -> Cost:
     p = variant.price
     audio = bool(body.get(variant.audio_field)) if variant.audio_field else False
     voices = bool(body.get(variant.voice_field)) if variant.voice_field else False
@@ -122,20 +294,30 @@ def estimate_cost(variant: Variant, body: Mapping[str, Any]) -> Cost:
     elif audio and p.audio_on is not None:
         rate, label = p.audio_on, "audio on"
     else:
-        rate, label = p.audio_off, "audio off" if variant.audio_field else "per second"
-    return Cost(seconds, rate, round(seconds * rate, 4), f"{seconds} s × ${rate:g}/s, {label}")
+        rate, label = p.audio_off, "audio off" if variant.audio_field else ""
+    if p.per_request:
+        return Cost(None, rate, rate, "per request" if rate is not None else p.source)
+    if p.seconds_from:
+        seconds = (media_seconds or {}).get(p.seconds_from)
+        seconds = None if seconds is None else math.ceil(seconds / p.round_up_to) * p.round_up_to
+        what = f"{p.seconds_from} length"
+    else:
+        seconds = int(body.get(variant.duration_field, 5)) if variant.duration_field else None
+        what = "duration"
+    if rate is None or seconds is None:
+        return Cost(seconds, None, None, f"{seconds:g} s; {p.source}" if seconds is not None else p.source)
+    basis = f"{seconds:g} s × ${rate:g}/s" + (f", {label}" if label else "")
+    if p.seconds_from:
+        basis += f", billed on the {what}"
+    return Cost(seconds, rate, round(seconds * rate, 4), basis)
 
 
-def prepare(variant: Variant, inputs: Mapping[str, Any]) -> PreparedRequest:
-    """Check every input, encode the images, and price the request. Sends nothing."""
-    body = check_inputs(variant, inputs)
-    for f in variant.image_fields:
-        image = inputs.get(f.name)
-        if image is None:
-            if f.required:
-                raise InputError(f.name, "is required: connect an image")
-            continue
-        body[f.wire] = encode_image(image, f.name)
-    # Keep the catalog's field order on the wire: stable bodies make stable request hashes.
-    ordered = {f.wire: body[f.wire] for f in variant.fields if f.wire in body}
-    return PreparedRequest(variant, ordered, estimate_cost(variant, ordered))
+def describe_body(body: Any) -> Any:
+    """The body with Media shown as short placeholders (dry runs, logs)."""
+    if isinstance(body, Media):
+        return body.describe()
+    if isinstance(body, dict):
+        return {k: describe_body(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [describe_body(v) for v in body]
+    return body

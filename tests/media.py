@@ -121,35 +121,46 @@ def make_mp4(
     preset: str = "ultrafast",
     crf: int = 18,
     fragmented: bool = False,
+    faststart: bool = False,
+    audio_codec: str = "aac",
+    video: bool = True,
     threads: int = 0,
 ):
     """Write an H.264 (libx264, yuv420p) + AAC file and return ``path``.
 
     ``round(seconds * fps)`` frames of ``pattern_frame`` (``content="pattern"``)
     or ``busy_frame`` (``content="busy"``). The container follows the file
-    extension (``.mkv`` works too). ``fragmented=True`` writes a fragmented MP4,
-    whose header records no frame count (``stream.frames == 0`` on reading).
+    extension (``.mkv``, ``.mov`` work too). ``fragmented=True`` writes a
+    fragmented MP4, whose header records no frame count (``stream.frames == 0``
+    on reading); ``faststart=True`` puts the index before the data, as web-ready
+    MP4s do. ``audio_codec="pcm_s16le"`` (in .mov/.mkv) stores packed 16-bit
+    samples instead of AAC's planar float. ``video=False`` writes audio only.
     """
     rate = Fraction(fps).limit_denominator(100_000)
-    n_frames = round(seconds * rate)
+    n_frames = round(seconds * rate) if video else 0
     make = {"pattern": pattern_frame, "busy": busy_frame}[content]
-    options = {"movflags": "frag_keyframe+empty_moov"} if fragmented else {}
+    flags = ["frag_keyframe", "empty_moov"] if fragmented else []
+    flags += ["faststart"] if faststart else []
+    options = {"movflags": "+".join(flags)} if flags else {}
     with av.open(os.fspath(path), mode="w", options=options) as out:
-        vs = out.add_stream("libx264", rate=rate)
-        vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
-        vs.options = {"preset": preset, "crf": str(crf)}
-        vs.codec_context.thread_count = threads
+        if video:
+            vs = out.add_stream("libx264", rate=rate)
+            vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
+            vs.options = {"preset": preset, "crf": str(crf)}
+            vs.codec_context.thread_count = threads
         aus = None
         if audio:
             layout = {1: "mono", 2: "stereo"}.get(channels, f"{channels}c")
-            aus = out.add_stream("aac", rate=sample_rate, layout=layout)
-            aus.bit_rate = 64_000 * channels
+            aus = out.add_stream(audio_codec, rate=sample_rate, layout=layout)
+            if audio_codec == "aac":
+                aus.bit_rate = 64_000 * channels
         for i in range(n_frames):
             frame = av.VideoFrame.from_ndarray(make(i, width, height), format="rgb24")
             frame.pts = i
             frame.time_base = 1 / rate
             out.mux(vs.encode(frame.reformat(format="yuv420p")))
-        out.mux(vs.encode(None))
+        if video:
+            out.mux(vs.encode(None))
         if aus is not None:
             total = round(seconds * sample_rate)
             wave = sine(total, sample_rate, tone_hz, channels)

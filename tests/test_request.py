@@ -21,7 +21,8 @@ def image(h=480, w=640, seed=0):
     return torch.rand(1, h, w, 3, generator=g)
 
 
-def decode(uri):
+def decode(media):
+    uri = media.data_uri()  # what goes on the wire for a file this small
     head, _, payload = uri.partition(",")
     mime = head[5:].split(";")[0]
     return mime, np.asarray(Image.open(io.BytesIO(base64.b64decode(payload))).convert("RGB"))
@@ -32,7 +33,7 @@ def test_i2v_body_field_by_field():
     p = prepare(I2V, {"start_frame": start, "end_frame": end, "prompt": "A king says <<<voice_1>>> hello",
                       "negative_prompt": "blur", "duration": "10", "generate_audio": True,
                       "voice_ids": "v_one, v_two"})
-    assert list(p.body) == ["start_image_url", "end_image_url", "prompt", "negative_prompt", "duration",
+    assert list(p.body) == ["start_image_url", "end_image_url", "prompt", "duration", "negative_prompt",
                             "generate_audio", "voice_ids"]
     assert p.body["prompt"] == "A king says <<<voice_1>>> hello"
     assert p.body["negative_prompt"] == "blur"
@@ -127,5 +128,10 @@ def test_catalog_is_consistent():
     for v in CATALOG:
         names = [f.name for f in v.fields]
         assert len(set(names)) == len(names), v.key
-        assert v.field(v.duration_field).options, v.key
+        if v.duration_field:
+            assert v.field(v.duration_field).options, v.key
+        else:  # billed on an input's length, per request, or not published
+            assert v.price.seconds_from or v.price.per_request or v.price.audio_off is None, v.key
+        if v.price.seconds_from:
+            assert v.field(v.price.seconds_from).kind == "video", v.key
         assert v.price.source and v.source, v.key

@@ -40,6 +40,10 @@ def queue_base() -> str:
     return f"https://{queue_host}"
 
 
+def rest_base() -> str:
+    return f"https://{os.environ.get('FAL_REST_HOST', '').strip() or 'rest.fal.ai'}"
+
+
 def app_path(endpoint: str) -> str:
     """Status, result and cancel live under owner/alias only: fal-ai/kling-video, not the full path."""
     return "/".join(endpoint.split("/")[:2])
@@ -80,6 +84,24 @@ class FalQueue:
                 raise ProviderError(f"fal.ai rejected the key (HTTP {exc.status}): {exc}. {KEY_HELP}",
                                     status=exc.status) from None
             raise
+
+    async def upload(self, data: bytes, mime: str, name: str) -> str:
+        """Put a file on fal's CDN (the protocol of fal_client.upload) and return its URL. Uploads cost
+        nothing, so they are retried like any query."""
+        token = await self._send("POST", f"{rest_base()}/storage/auth/token", "fal storage token",
+                                 params={"storage_type": "fal-cdn-v3"}, json_body={})
+        grant = token.data if isinstance(token.data, dict) else {}
+        base = str(grant.get("base_url", ""))
+        if not base.startswith("https://") or not grant.get("token"):
+            raise ProviderError(f"fal storage token: unexpected answer {str(token.data)[:200]}")
+        headers = {"Authorization": f"{grant.get('token_type', 'Bearer')} {grant['token']}",
+                   "Content-Type": mime, "X-Fal-File-Name": name}
+        answer = await http.send(self.session, "POST", f"{base.rstrip('/')}/files/upload", headers=headers,
+                                 body=data, what=f"fal upload of {name}")
+        url = answer.data.get("access_url") if isinstance(answer.data, dict) else None
+        if not url:
+            raise ProviderError(f"fal upload of {name}: no access_url in {str(answer.data)[:200]}")
+        return str(url)
 
     async def submit(self, endpoint: str, body: dict) -> Handle:
         answer = await self._send("POST", f"{queue_base()}/{endpoint}", f"fal submit to {endpoint}",

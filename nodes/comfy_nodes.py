@@ -110,9 +110,9 @@ class _Progress:
 
 
 VIDEO_OUTPUTS = [
-    lambda: io.Video.Output("video", display_name="VIDEO"),
+    lambda: io.Video.Output("video_out", display_name="VIDEO"),
     lambda: io.Image.Output("frames", display_name="frames", tooltip="All decoded frames (decoded only when connected)."),
-    lambda: io.Audio.Output("audio", display_name="audio", tooltip="The soundtrack; silence when the video has none."),
+    lambda: io.Audio.Output("audio_out", display_name="audio", tooltip="The soundtrack; silence when the video has none."),
     lambda: io.Float.Output("fps", display_name="fps"),
     lambda: io.String.Output("info", display_name="request_id / cost"),
 ]

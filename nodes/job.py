@@ -20,7 +20,7 @@ import aiohttp
 from . import http
 from .errors import Interrupted, JobFailed, ProviderError, scrub
 from .providers import fal
-from .media_in import INLINE_MAX, Media
+from .media_in import Media, inline_max
 from .request import PreparedRequest
 
 log = logging.getLogger("kling_video")
@@ -103,9 +103,9 @@ class Job:
         return JobResult(self.handle.request_id, path, result)
 
     async def _wire_body(self, queue: fal.FalQueue, value):
-        """Media → data URI, or an upload to fal's storage when it is larger than INLINE_MAX."""
+        """Media → data URI, or an upload to fal's storage when it is larger than inline_max()."""
         if isinstance(value, Media):
-            if len(value.data) <= INLINE_MAX:
+            if len(value.data) <= inline_max():
                 return value.data_uri()
             self._emit(f"uploading {value.name} ({len(value.data) / MB:.1f} MB)", 0.0)
             return await queue.upload(value.data, value.mime, value.name)

@@ -1,7 +1,7 @@
 """ComfyUI media (IMAGE, MASK, VIDEO, AUDIO) → validated files ready to send, before any request.
 
 Every encoder returns a Media: bytes plus MIME type. The job turns a Media into a `data:` URI, or uploads
-it to the provider's storage when it is large (see INLINE_MAX); the request hash uses its digest.
+it to the provider's storage when it is large (see inline_max); the request hash uses its digest.
 No ComfyUI and no torch imports: tensors are read through numpy, videos through their own methods.
 """
 from __future__ import annotations
@@ -28,8 +28,15 @@ PNG_MAX_PIXELS = 800 * 450
 JPEG_QUALITIES = (95, 90, 85)
 # Files above this go through the provider's storage upload instead of a data URI: a base64 data URI
 # is 4/3 the size, lives in the JSON body, and fal warns it slows large requests. 5 MB keeps every
-# image inline (a 1080p JPEG is ~2 MB) and uploads most videos.
-INLINE_MAX = 5_000_000
+# image inline (a 1080p JPEG is ~2 MB) and uploads most videos. KLING_VIDEO_INLINE_MAX_MB overrides it.
+INLINE_MAX_DEFAULT = 5_000_000
+
+
+def inline_max() -> int:
+    try:
+        return int(float(os.environ["KLING_VIDEO_INLINE_MAX_MB"]) * 1_000_000)
+    except (KeyError, ValueError):
+        return INLINE_MAX_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class Media:
 
     def describe(self) -> str:
         """How the request carries it, without the bytes (dry runs, logs)."""
-        if len(self.data) <= INLINE_MAX:
+        if len(self.data) <= inline_max():
             return f"data:{self.mime};base64,…[{len(self.data)} bytes]"
         return f"<{self.name}: {self.mime}, {len(self.data)} bytes, uploaded to the provider's storage first>"
 

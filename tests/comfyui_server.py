@@ -102,7 +102,11 @@ class ComfyUI:
         raise AssertionError(f"prompt {prompt_id} did not finish in {timeout} s:\n{self.log()[-3000:]}")
 
 
-WIDGETLESS = {"IMAGE", "MASK", "VIDEO", "AUDIO", "LATENT", "MODEL", "CLIP", "VAE", "CONDITIONING"}
+WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+
+
+def _is_widget(kind) -> bool:
+    return isinstance(kind, list) or kind in WIDGET_TYPES
 
 
 def ui_to_api(workflow: dict, object_info: dict) -> dict:
@@ -121,9 +125,9 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict:
             if name in linked:
                 link = linked[name]
                 inputs[name] = [str(link[1]), link[2]]
-                if isinstance(kind, list) or kind not in WIDGETLESS:
+                if _is_widget(kind):
                     values.pop(0)  # a converted widget still holds its slot in widgets_values
-            elif isinstance(kind, list) or kind not in WIDGETLESS:
+            elif _is_widget(kind):
                 if values:
                     inputs[name] = values.pop(0)
         prompt[str(node["id"])] = {"class_type": node["type"], "inputs": inputs}

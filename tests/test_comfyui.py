@@ -10,7 +10,17 @@ import pytest
 
 from comfyui_server import ComfyUI, ui_to_api
 from fakes.fal import FakeFal
-from media import make_mp4, make_png
+from media import make_mp4, make_png, sine
+
+
+def write_wav(path, seconds, rate=22050):
+    import wave
+    pcm = (sine(int(seconds * rate), rate, 220.0, 1)[0] * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
 
 COMFYUI_DIR = os.environ.get("COMFYUI_DIR")
 pytestmark = pytest.mark.skipif(not COMFYUI_DIR, reason="set COMFYUI_DIR to a ComfyUI checkout to run these")
@@ -31,8 +41,12 @@ def stack(tmp_path_factory):
         env = {"FAL_KEY": KEY, "FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host,
                "SSL_CERT_FILE": str(fal.ca_path)}
         comfy = ComfyUI(COMFYUI_DIR, tmp / "base", env).start()
+        inputs = comfy.base / "input"
         for name, color in (("kling_start.png", (200, 40, 40)), ("kling_end.png", (40, 40, 200))):
-            make_png(comfy.base / "input" / name, 640, 480, color)
+            make_png(inputs / name, 640, 480, color)
+        for name in ("kling_motion.mp4", "kling_face.mp4"):
+            make_mp4(inputs / name, width=1280, height=720, fps=24, seconds=3.0)
+        write_wav(inputs / "kling_voice.wav", seconds=6.0)
         try:
             yield comfy, fal
         finally:
@@ -65,6 +79,21 @@ def i2v_node(prompt="a king walks slowly", **extra):
 
 def load_image(name):
     return {"class_type": "LoadImage", "inputs": {"image": name}}
+
+
+def test_every_catalog_node_and_helper_loads(comfy):
+    from comfyui_kling_video.nodes.catalog import CATALOG
+    info = comfy.get("/object_info")
+    ids = [v.node_id for v in CATALOG] + ["KlingVideo_Shot", "KlingVideo_Element", "KlingVideo_DynamicMask",
+                                          "KlingVideo_CameraControl"]
+    missing = [i for i in ids if i not in info]
+    assert not missing, f"{missing}\n{comfy.log()[-3000:]}"
+    assert not [l for l in comfy.log().splitlines() if "IMPORT FAILED" in l and "kling" in l.lower()]
+    for v in CATALOG:
+        node = info[v.node_id]
+        assert node["category"].startswith("Kling Video/")
+        given = {**node["input"].get("required", {}), **node["input"].get("optional", {})}
+        assert set(given) == {f.name for f in v.fields}, v.key
 
 
 def test_object_info_shows_the_nodes(comfy):

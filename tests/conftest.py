@@ -28,6 +28,7 @@ def fal_env(monkeypatch, tmp_path):
         monkeypatch.setenv("FAL_KEY", "test-key-0123456789")
         monkeypatch.setenv("FAL_QUEUE_RUN_HOST", fake.host)
         monkeypatch.setenv("FAL_RUN_HOST", fake.host)
+        monkeypatch.setenv("FAL_REST_HOST", fake.host)
         monkeypatch.setenv("SSL_CERT_FILE", str(fake.ca_path))
         from comfyui_kling_video.nodes import http, job
         http.ssl_context.cache_clear()

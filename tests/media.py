@@ -124,6 +124,8 @@ def make_mp4(
     faststart: bool = False,
     audio_codec: str = "aac",
     video: bool = True,
+    channel_tones=None,
+    container_format: str | None = None,
     threads: int = 0,
 ):
     """Write an H.264 (libx264, yuv420p) + AAC file and return ``path``.
@@ -135,6 +137,10 @@ def make_mp4(
     on reading); ``faststart=True`` puts the index before the data, as web-ready
     MP4s do. ``audio_codec="pcm_s16le"`` (in .mov/.mkv) stores packed 16-bit
     samples instead of AAC's planar float. ``video=False`` writes audio only.
+    ``channel_tones`` gives each channel its own frequency (default: all
+    ``tone_hz``). ``path`` may also be a writable file object (give
+    ``container_format`` then); one without ``seek`` makes a non-seekable
+    output, e.g. an MKV whose header has no duration.
     """
     rate = Fraction(fps).limit_denominator(100_000)
     n_frames = round(seconds * rate) if video else 0
@@ -142,7 +148,8 @@ def make_mp4(
     flags = ["frag_keyframe", "empty_moov"] if fragmented else []
     flags += ["faststart"] if faststart else []
     options = {"movflags": "+".join(flags)} if flags else {}
-    with av.open(os.fspath(path), mode="w", options=options) as out:
+    target = path if hasattr(path, "write") else os.fspath(path)
+    with av.open(target, mode="w", format=container_format, options=options) as out:
         if video:
             vs = out.add_stream("libx264", rate=rate)
             vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
@@ -163,7 +170,8 @@ def make_mp4(
             out.mux(vs.encode(None))
         if aus is not None:
             total = round(seconds * sample_rate)
-            wave = sine(total, sample_rate, tone_hz, channels)
+            tones = channel_tones or [tone_hz] * channels
+            wave = np.concatenate([sine(total, sample_rate, hz, 1) for hz in tones])
             for start in range(0, total, AUDIO_FRAME_SAMPLES):
                 chunk = np.ascontiguousarray(wave[:, start : start + AUDIO_FRAME_SAMPLES])
                 af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=aus.layout)
@@ -179,7 +187,7 @@ def make_png(path, width: int, height: int, color=(255, 0, 0)):
     """A flat-colour RGB PNG; returns ``path``."""
     from PIL import Image
 
-    Image.new("RGB", (width, height), tuple(color)).save(path)
+    Image.new("RGB", (width, height), tuple(color)).save(path, format="PNG")
     return path
 
 

@@ -36,7 +36,7 @@ def picture(seed=0, n=1):
 
 
 def speech(seconds):
-    return {"waveform": torch.from_numpy(sine(int(seconds * 16000), 16000, 220.0, 1))[None], "sample_rate": 16000}
+    return {"waveform": torch.from_numpy(sine(int(seconds * 16000), 16000, 220.0, 1).copy())[None], "sample_rate": 16000}
 
 
 def sample_inputs(v, clip):

@@ -38,7 +38,7 @@ def stack(tmp_path_factory):
     video = make_mp4(tmp / "result.mp4", width=320, height=240, fps=24, seconds=SOURCE_FRAMES / 24)
     with FakeFal(tmp / "fake", key=KEY, video_bytes=video.read_bytes(), queue_seconds=0.3,
                  progress_seconds=0.6) as fal:
-        env = {"FAL_KEY": KEY, "FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host,
+        env = {"FAL_KEY": KEY, "FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host, "FAL_REST_HOST": fal.host,
                "SSL_CERT_FILE": str(fal.ca_path)}
         comfy = ComfyUI(COMFYUI_DIR, tmp / "base", env).start()
         inputs = comfy.base / "input"

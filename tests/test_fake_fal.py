@@ -10,22 +10,42 @@ import http.client
 import io
 import json
 import logging
+import re
 import socket
 import ssl
 import threading
 import time
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+import av
+import numpy as np
 import pytest
 from PIL import Image
 
-from fakes.fal import FakeFal
+from fakes.fal import SCHEMAS, FakeFal
+from media import make_mp4
 
 KEY = "test-key-abc"
 I2V = "fal-ai/kling-video/v2.6/pro/image-to-video"
 T2V = "fal-ai/kling-video/v2.6/pro/text-to-video"
 VIDEO = bytes(range(256)) * 40  # 10240 bytes
 HTTPS_IMG = "https://example.com/start.png"
+HTTPS_VID = "https://example.com/clip.mp4"
+HTTPS_AUD = "https://example.com/voice.wav"
+KV = "fal-ai/kling-video/"
+V3I, V3T = KV + "v3/pro/image-to-video", KV + "v3/standard/text-to-video"
+TURBO_I = KV + "v3/turbo/standard/image-to-video"
+O1I, O1R, O1E = KV + "o1/image-to-video", KV + "o1/reference-to-video", KV + "o1/video-to-video/edit"
+O3I, O3R, O3E = KV + "o3/pro/image-to-video", KV + "o3/pro/reference-to-video", KV + "o3/standard/video-to-video/edit"
+O1VR = KV + "o1/standard/video-to-video/reference"
+MC26, MC3 = KV + "v2.6/pro/motion-control", KV + "v3/pro/motion-control"
+FX, EL = KV + "v1.6/pro/effects", KV + "v1.6/standard/elements"
+LA, LT = KV + "lipsync/audio-to-video", KV + "lipsync/text-to-video"
+V1T, V1I, V15I = KV + "v1/standard/text-to-video", KV + "v1/standard/image-to-video", KV + "v1.5/pro/image-to-video"
+V25I = KV + "v2.5-turbo/pro/image-to-video"
+CV, TTS, V2A = KV + "create-voice", KV + "v1/tts", KV + "video-to-audio"
+AVATAR = KV + "ai-avatar/v2/pro"
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -343,6 +363,121 @@ BAD_BODIES = [
     ("image on t2v", T2V, {"prompt": "p", "start_image_url": HTTPS_IMG},
      [(("body", "start_image_url"), "extra_forbidden")]),
     ("body is a list", T2V, ["p"], [(("body",), "model_attributes_type")]),
+    # ---- every Kling endpoint (reference §2.2, Appendix A/B, seed 003): nested locs, rule kinds
+    ("v3 prompt and multi_prompt", V3T, {"prompt": "p", "multi_prompt": [{"prompt": "a"}]},
+     [(("body",), "value_error")]),
+    ("v3 neither prompt nor multi_prompt", V3T, {}, [(("body",), "value_error")]),
+    ("O3 neither prompt nor multi_prompt", O3I, {"image_url": HTTPS_IMG}, [(("body",), "value_error")]),
+    ("v3 i2v multi_prompt without shot_type", V3I,
+     {"start_image_url": HTTPS_IMG, "multi_prompt": [{"prompt": "a", "duration": "5"}]},
+     [(("body", "shot_type"), "missing")]),
+    ("shots not summing to duration", V3I,
+     {"start_image_url": HTTPS_IMG, "shot_type": "customize", "duration": "5",
+      "multi_prompt": [{"prompt": "a", "duration": "3"}, {"prompt": "b", "duration": "3"}]},
+     [(("body", "multi_prompt"), "value_error")]),
+    ("default shot durations vs default duration", V3T, {"multi_prompt": [{"prompt": "a"}, {"prompt": "b"}]},
+     [(("body", "multi_prompt"), "value_error")]),
+    ("shot duration 16", V3T, {"multi_prompt": [{"prompt": "a", "duration": "5"}, {"prompt": "b", "duration": "16"}]},
+     [(("body", "multi_prompt", 1, "duration"), "enum")]),
+    ("shot without prompt", V3T, {"multi_prompt": [{"duration": "5"}]},
+     [(("body", "multi_prompt", 0, "prompt"), "missing")]),
+    ("shot with an extra key", V3T, {"multi_prompt": [{"prompt": "a", "negative_prompt": "x"}]},
+     [(("body", "multi_prompt", 0, "negative_prompt"), "extra_forbidden")]),
+    ("shot not an object", V3T, {"multi_prompt": ["a"]}, [(("body", "multi_prompt", 0), "model_type")]),
+    ("seven shots", V3T, {"duration": "14", "multi_prompt": [{"prompt": "a", "duration": "2"}] * 7},
+     [(("body", "multi_prompt"), "too_long")]),
+    ("empty multi_prompt", V3T, {"multi_prompt": []}, [(("body", "multi_prompt"), "too_short")]),
+    ("v3 i2v shot_type intelligent", V3I, {"prompt": "p", "start_image_url": HTTPS_IMG, "shot_type": "intelligent"},
+     [(("body", "shot_type"), "enum")]),
+    ("shot_type spelled like Kling's API", V3T, {"prompt": "p", "shot_type": "intelligence"},
+     [(("body", "shot_type"), "enum")]),
+    ("v3 duration 2", V3T, {"prompt": "p", "duration": "2"}, [(("body", "duration"), "enum")]),
+    ("v3 three voices", V3T, {"prompt": "p", "voice_ids": ["a", "b", "c"]}, [(("body", "voice_ids"), "too_long")]),
+    ("two video elements", V3I, {"prompt": "p", "start_image_url": HTTPS_IMG,
+                                 "elements": [{"video_url": HTTPS_VID}, {"video_url": HTTPS_VID}]},
+     [(("body", "elements", 1, "video_url"), "value_error")]),
+    ("element with nothing", V3I, {"prompt": "p", "start_image_url": HTTPS_IMG, "elements": [{}]},
+     [(("body", "elements", 0), "value_error")]),
+    ("element with images and a video", V3I,
+     {"prompt": "p", "start_image_url": HTTPS_IMG,
+      "elements": [{"frontal_image_url": HTTPS_IMG, "video_url": HTTPS_VID}]},
+     [(("body", "elements", 0), "value_error")]),
+    ("voice on an image element", V3I,
+     {"prompt": "p", "start_image_url": HTTPS_IMG, "elements": [{"frontal_image_url": HTTPS_IMG, "voice_id": "v"}]},
+     [(("body", "elements", 0, "voice_id"), "value_error")]),
+    ("element video over http", V3I, {"prompt": "p", "start_image_url": HTTPS_IMG,
+                                      "elements": [{"video_url": "http://example.com/a.mp4"}]},
+     [(("body", "elements", 0, "video_url"), "url_scheme")]),
+    ("four reference images", O1R, {"prompt": "p", "elements": [{"frontal_image_url": HTTPS_IMG,
+                                                                 "reference_image_urls": [HTTPS_IMG] * 4}]},
+     [(("body", "elements", 0, "reference_image_urls"), "too_long")]),
+    ("no reference images", O1R, {"prompt": "p", "elements": [{"frontal_image_url": HTTPS_IMG,
+                                                               "reference_image_urls": []}]},
+     [(("body", "elements", 0, "reference_image_urls"), "too_short")]),
+    ("O1 element without its frontal image", O1R, {"prompt": "p", "elements": [{"reference_image_urls": [HTTPS_IMG]}]},
+     [(("body", "elements", 0, "frontal_image_url"), "missing")]),
+    ("O1 reference image too small", O1R, {"prompt": "p", "image_urls": [HTTPS_IMG, data_uri(200, 300)]},
+     [(("body", "image_urls", 1), "image_too_small")]),
+    ("O1 eight images in total", O1R, {"prompt": "p", "elements": [{"frontal_image_url": HTTPS_IMG}] * 3,
+                                       "image_urls": [HTTPS_IMG] * 5},
+     [(("body",), "value_error")]),
+    ("O1 edit five images in total", O1E, {"prompt": "p", "video_url": HTTPS_VID, "image_urls": [HTTPS_IMG] * 5},
+     [(("body",), "value_error")]),
+    ("O3 r2v five images with a video element", O3R,
+     {"prompt": "p", "elements": [{"video_url": HTTPS_VID}], "image_urls": [HTTPS_IMG] * 4},
+     [(("body",), "value_error")]),
+    ("O1 duration 11", O1I, {"prompt": "p", "start_image_url": HTTPS_IMG, "duration": "11"},
+     [(("body", "duration"), "enum")]),
+    ("v2v reference aspect 4:3", O1VR, {"prompt": "p", "video_url": HTTPS_VID, "aspect_ratio": "4:3"},
+     [(("body", "aspect_ratio"), "enum")]),
+    ("O3 i2v given start_image_url", O3I, {"prompt": "p", "start_image_url": HTTPS_IMG},
+     [(("body", "image_url"), "missing"), (("body", "start_image_url"), "extra_forbidden")]),
+    ("v2.5 turbo given start_image_url", V25I, {"prompt": "p", "start_image_url": HTTPS_IMG},
+     [(("body", "image_url"), "missing"), (("body", "start_image_url"), "extra_forbidden")]),
+    ("v3 turbo image as gif", TURBO_I, {"prompt": "p", "image_url": data_uri(400, 400, "GIF", mode="P")},
+     [(("body", "image_url"), "unsupported_image_format")]),
+    ("v3 motion elements with orientation image", MC3,
+     {"image_url": HTTPS_IMG, "video_url": HTTPS_VID, "character_orientation": "image",
+      "elements": [{"frontal_image_url": HTTPS_IMG}]},
+     [(("body", "elements"), "value_error")]),
+    ("v3 motion two elements", MC3, {"image_url": HTTPS_IMG, "video_url": HTTPS_VID, "character_orientation": "video",
+                                     "elements": [{"frontal_image_url": HTTPS_IMG}] * 2},
+     [(("body", "elements"), "too_long")]),
+    ("motion control without orientation", MC26, {"image_url": HTTPS_IMG, "video_url": HTTPS_VID},
+     [(("body", "character_orientation"), "missing")]),
+    ("hug with one image", FX, {"effect_scene": "hug", "input_image_urls": [HTTPS_IMG]},
+     [(("body", "input_image_urls"), "value_error")]),
+    ("kiss without images", FX, {"effect_scene": "kiss"}, [(("body", "input_image_urls"), "missing")]),
+    ("unknown effect", FX, {"effect_scene": "hugs"}, [(("body", "effect_scene"), "enum")]),
+    ("elements: five images", EL, {"prompt": "p", "input_image_urls": [HTTPS_IMG] * 5},
+     [(("body", "input_image_urls"), "too_long")]),
+    ("elements: no images", EL, {"prompt": "p"}, [(("body", "input_image_urls"), "missing")]),
+    ("lipsync text of 121 characters", LT, {"video_url": HTTPS_VID, "text": "x" * 121, "voice_id": "AOT"},
+     [(("body", "text"), "string_too_long")]),
+    ("lipsync unknown voice", LT, {"video_url": HTTPS_VID, "text": "hi", "voice_id": "nobody"},
+     [(("body", "voice_id"), "enum")]),
+    ("lipsync voice_language fr", LT, {"video_url": HTTPS_VID, "text": "hi", "voice_id": "AOT", "voice_language": "fr"},
+     [(("body", "voice_language"), "enum")]),
+    ("camera movement type", V1T, {"prompt": "p", "advanced_camera_control": {"movement_type": "dolly",
+                                                                             "movement_value": 1}},
+     [(("body", "advanced_camera_control", "movement_type"), "enum")]),
+    ("camera movement value 1.5", V1T, {"prompt": "p", "advanced_camera_control": {"movement_type": "pan",
+                                                                                  "movement_value": 1.5}},
+     [(("body", "advanced_camera_control", "movement_value"), "int_type")]),
+    ("camera control as a string", V1T, {"prompt": "p", "advanced_camera_control": "zoom"},
+     [(("body", "advanced_camera_control"), "model_type")]),
+    ("trajectory x 1.5", V15I, {"prompt": "p", "image_url": HTTPS_IMG, "dynamic_masks": [
+        {"mask_url": HTTPS_IMG, "trajectories": [{"x": 1, "y": 2}, {"x": 1.5, "y": 2}]}]},
+     [(("body", "dynamic_masks", 0, "trajectories", 1, "x"), "int_type")]),
+    ("dynamic mask without mask_url", V1I, {"prompt": "p", "image_url": HTTPS_IMG, "dynamic_masks": [{}]},
+     [(("body", "dynamic_masks", 0, "mask_url"), "missing")]),
+    ("mask as jpeg", V1I, {"prompt": "p", "image_url": HTTPS_IMG, "static_mask_url": data_uri(400, 400, "JPEG")},
+     [(("body", "static_mask_url"), "unsupported_image_format")]),
+    ("video-to-audio prompt of 201 characters", V2A, {"video_url": HTTPS_VID, "sound_effect_prompt": "x" * 201},
+     [(("body", "sound_effect_prompt"), "string_too_long")]),
+    ("tts without text", TTS, {}, [(("body", "text"), "missing")]),
+    ("create-voice over http", CV, {"voice_url": "http://example.com/v.wav"}, [(("body", "voice_url"), "url_scheme")]),
+    ("avatar without audio", AVATAR, {"image_url": HTTPS_IMG}, [(("body", "audio_url"), "missing")]),
 ]
 
 
@@ -595,7 +730,9 @@ def test_inject_delay(quick):
 
 def test_inject_rejects_nonsense(quick):
     with pytest.raises(ValueError):
-        quick.inject("upload", status=500)
+        quick.inject("nonsense", status=500)
+    with pytest.raises(ValueError):
+        quick.inject("upload", truncate_at=3)
     with pytest.raises(ValueError):
         quick.inject("status")
     with pytest.raises(ValueError):
@@ -661,3 +798,522 @@ def test_clean_shutdown_with_open_stream(tmp_path):
         socket.create_connection(("127.0.0.1", fal.port), timeout=1).close()
     fal.stop()  # idempotent
     assert fal.count("submit") == 1  # the log survives the server
+
+
+# ------------------------------------------------------------------------------------------ every endpoint
+# One valid body per Kling endpoint, written from the reference (§2.2, Appendix A/B, seed 003), not read
+# from the fake: the fake must know exactly these endpoints.
+SHOTS = [{"prompt": "a cat walks in", "duration": "3"}, {"prompt": "it sits down", "duration": "2"}]
+VALID_BODIES = {
+    KV + "v1/standard/text-to-video": {"prompt": "p", "duration": "10", "aspect_ratio": "1:1", "negative_prompt": "n",
+                                       "cfg_scale": 0.5, "camera_control": "down_back",
+                                       "advanced_camera_control": {"movement_type": "zoom", "movement_value": -5}},
+    KV + "v1/pro/text-to-video": {"prompt": "p", "camera_control": "forward_up"},
+    KV + "v1.5/pro/text-to-video": {"prompt": "p", "aspect_ratio": "9:16"},
+    KV + "v1.6/standard/text-to-video": {"prompt": "p", "duration": "5"},
+    KV + "v1.6/pro/text-to-video": {"prompt": "p", "cfg_scale": 1},
+    KV + "v2/master/text-to-video": {"prompt": "p", "negative_prompt": "n"},
+    KV + "v2.1/master/text-to-video": {"prompt": "p", "duration": "10"},
+    KV + "v2.5-turbo/pro/text-to-video": {"prompt": "p", "aspect_ratio": "16:9"},
+    KV + "v2.6/pro/text-to-video": {"prompt": "p", "generate_audio": False},
+    KV + "v3/standard/text-to-video": {"multi_prompt": SHOTS, "shot_type": "intelligent", "voice_ids": ["v1"],
+                                       "generate_audio": True, "aspect_ratio": "9:16", "cfg_scale": 0.2},
+    KV + "v3/pro/text-to-video": {"prompt": "p", "duration": "15", "negative_prompt": "n"},
+    KV + "v3/turbo/pro/text-to-video": {"prompt": "p", "aspect_ratio": "1:1", "duration": "8"},
+    KV + "o3/standard/text-to-video": {"prompt": "p", "duration": "3", "generate_audio": False},
+    KV + "o3/pro/text-to-video": {"multi_prompt": [{"prompt": "a", "duration": "1"}, {"prompt": "b", "duration": "2"}],
+                                  "duration": "3"},
+    KV + "o3/4k/text-to-video": {"prompt": "p"},
+    KV + "v1/standard/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "tail_image_url": HTTPS_IMG,
+                                        "static_mask_url": HTTPS_IMG,
+                                        "dynamic_masks": [{"mask_url": HTTPS_IMG, "trajectories": [{"x": 1, "y": 2}]}]},
+    KV + "v1/pro/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG},
+    KV + "v1.5/pro/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "aspect_ratio": "1:1",
+                                     "dynamic_masks": [{"mask_url": HTTPS_IMG}]},
+    KV + "v1.6/standard/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "cfg_scale": 0.7},
+    KV + "v1.6/pro/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "tail_image_url": HTTPS_IMG,
+                                     "aspect_ratio": "9:16"},
+    KV + "v2/master/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG},
+    KV + "v2.1/standard/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "duration": "10"},
+    KV + "v2.1/pro/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "tail_image_url": HTTPS_IMG},
+    KV + "v2.1/master/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG},
+    KV + "v2.5-turbo/standard/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG},
+    KV + "v2.5-turbo/pro/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "tail_image_url": HTTPS_IMG},
+    KV + "v2.6/pro/image-to-video": {"prompt": "p", "start_image_url": HTTPS_IMG, "voice_ids": ["a", "b"]},
+    KV + "v3/standard/image-to-video": {"prompt": "p", "start_image_url": HTTPS_IMG, "aspect_ratio": "1:1",
+                                        "voice_ids": ["v"], "duration": "7"},
+    KV + "v3/pro/image-to-video": {"multi_prompt": SHOTS, "shot_type": "customize", "start_image_url": HTTPS_IMG,
+                                   "end_image_url": HTTPS_IMG,
+                                   "elements": [{"frontal_image_url": HTTPS_IMG, "reference_image_urls": [HTTPS_IMG]},
+                                                {"video_url": HTTPS_VID, "voice_id": "voice_x"}]},
+    KV + "v3/turbo/standard/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "duration": "3"},
+    KV + "v3/turbo/pro/image-to-video": {"multi_prompt": SHOTS, "image_url": HTTPS_IMG, "end_image_url": HTTPS_IMG},
+    KV + "o1/image-to-video": {"prompt": "@Image1 to @Image2", "start_image_url": HTTPS_IMG,
+                               "end_image_url": HTTPS_IMG, "duration": "10"},
+    KV + "o1/standard/image-to-video": {"prompt": "p", "start_image_url": HTTPS_IMG, "duration": "3"},
+    KV + "o3/standard/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "end_image_url": HTTPS_IMG},
+    KV + "o3/pro/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG, "duration": "12"},
+    KV + "o3/4k/image-to-video": {"prompt": "p", "image_url": HTTPS_IMG},
+    KV + "o1/reference-to-video": {"prompt": "@Element1", "elements": [{"frontal_image_url": HTTPS_IMG,
+                                                                      "reference_image_urls": [HTTPS_IMG] * 3}] * 2,
+                                   "image_urls": [HTTPS_IMG] * 5, "aspect_ratio": "9:16"},
+    KV + "o1/standard/reference-to-video": {"prompt": "p", "image_urls": [HTTPS_IMG]},
+    KV + "o3/standard/reference-to-video": {"prompt": "p", "start_image_url": HTTPS_IMG,
+                                            "elements": [{"video_url": HTTPS_VID}], "image_urls": [HTTPS_IMG] * 3},
+    KV + "o3/pro/reference-to-video": {"multi_prompt": SHOTS, "image_urls": [HTTPS_IMG] * 6},
+    KV + "o1/video-to-video/edit": {"prompt": "p", "video_url": HTTPS_VID, "keep_audio": True,
+                                    "elements": [{"frontal_image_url": HTTPS_IMG}], "image_urls": [HTTPS_IMG] * 3},
+    KV + "o1/standard/video-to-video/edit": {"prompt": "p", "video_url": HTTPS_VID},
+    KV + "o1/video-to-video/reference": {"prompt": "p", "video_url": HTTPS_VID, "aspect_ratio": "auto",
+                                         "duration": "4"},
+    KV + "o1/standard/video-to-video/reference": {"prompt": "p", "video_url": HTTPS_VID},
+    KV + "o3/standard/video-to-video/edit": {"prompt": "@Video1", "video_url": HTTPS_VID, "elements": [{}],
+                                             "shot_type": "customize"},
+    KV + "o3/pro/video-to-video/edit": {"prompt": "p", "video_url": HTTPS_VID, "keep_audio": False},
+    KV + "o3/standard/video-to-video/reference": {"prompt": "p", "video_url": HTTPS_VID, "duration": "15"},
+    KV + "o3/pro/video-to-video/reference": {"prompt": "p", "video_url": HTTPS_VID, "aspect_ratio": "16:9"},
+    KV + "v1.6/standard/elements": {"prompt": "p", "input_image_urls": [HTTPS_IMG]},
+    KV + "v1.6/pro/elements": {"prompt": "p", "input_image_urls": [HTTPS_IMG] * 4, "aspect_ratio": "1:1"},
+    KV + "v1/standard/effects": {"effect_scene": "squish", "input_image_urls": [HTTPS_IMG]},
+    KV + "v1.5/pro/effects": {"effect_scene": "hug", "input_image_urls": [HTTPS_IMG, HTTPS_IMG], "duration": "10"},
+    KV + "v1.6/standard/effects": {"effect_scene": "let's_ride", "input_image_urls": [HTTPS_IMG]},
+    KV + "v1.6/pro/effects": {"effect_scene": "emoji", "input_image_urls": [HTTPS_IMG]},
+    KV + "v2.6/standard/motion-control": {"image_url": HTTPS_IMG, "video_url": HTTPS_VID,
+                                          "character_orientation": "image"},
+    KV + "v2.6/pro/motion-control": {"prompt": "p", "image_url": HTTPS_IMG, "video_url": HTTPS_VID,
+                                     "character_orientation": "video", "keep_original_sound": False},
+    KV + "v3/standard/motion-control": {"image_url": HTTPS_IMG, "video_url": HTTPS_VID,
+                                        "character_orientation": "video",
+                                        "elements": [{"frontal_image_url": HTTPS_IMG}]},
+    KV + "v3/pro/motion-control": {"image_url": HTTPS_IMG, "video_url": HTTPS_VID, "character_orientation": "image"},
+    KV + "lipsync/audio-to-video": {"video_url": HTTPS_VID, "audio_url": HTTPS_AUD},
+    KV + "lipsync/text-to-video": {"video_url": HTTPS_VID, "text": "x" * 120, "voice_id": "genshin_vindi2",
+                                   "voice_language": "zh", "voice_speed": 1.5},
+    KV + "create-voice": {"voice_url": HTTPS_AUD},
+    KV + "v1/tts": {"text": "hello", "voice_id": "uk_boy1", "voice_speed": 0.8},
+    KV + "video-to-audio": {"video_url": HTTPS_VID, "sound_effect_prompt": "x" * 200, "background_music_prompt": "m",
+                            "asmr_mode": True},
+    KV + "v1/standard/ai-avatar": {"image_url": HTTPS_IMG, "audio_url": HTTPS_AUD},
+    KV + "v1/pro/ai-avatar": {"image_url": HTTPS_IMG, "audio_url": HTTPS_AUD, "prompt": "."},
+    KV + "ai-avatar/v2/standard": {"image_url": HTTPS_IMG, "audio_url": HTTPS_AUD},
+    KV + "ai-avatar/v2/pro": {"image_url": HTTPS_IMG, "audio_url": HTTPS_AUD, "prompt": "talks"},
+}
+
+
+def expected_output(endpoint):
+    """The documented output keys (reference §2.2 #37-#40, Appendix A)."""
+    if "ai-avatar" in endpoint:
+        return {"video", "duration"}
+    if endpoint.endswith("/create-voice"):
+        return {"voice_id"}
+    if endpoint.endswith("/tts"):
+        return {"audio"}
+    if endpoint.endswith("/video-to-audio"):
+        return {"audio", "video"}
+    return {"video"}
+
+
+def test_every_endpoint_accepts_a_valid_body_and_answers_its_output_shape(quick):
+    assert set(SCHEMAS) == set(VALID_BODIES), (sorted(set(SCHEMAS) - set(VALID_BODIES)),
+                                               sorted(set(VALID_BODIES) - set(SCHEMAS)))
+    rids = {}
+    for endpoint, body in VALID_BODIES.items():
+        r = call(quick, "POST", "/" + endpoint, body)
+        assert r.status == 200, (endpoint, r.data[:400])
+        rids[endpoint] = r.json["request_id"]
+    audio = None
+    for endpoint, rid in rids.items():
+        quick.wait_completed(rid)
+        r = call(quick, "GET", f"/fal-ai/kling-video/requests/{rid}")
+        assert r.status == 200, endpoint
+        out = r.json
+        assert set(out) == expected_output(endpoint), (endpoint, out)
+        for key in ("video", "audio"):
+            if key in out:
+                f = out[key]
+                assert set(f) == {"url", "content_type", "file_name", "file_size"}
+                got = call(quick, "GET", f["url"], key=None)
+                assert got.status == 200 and len(got.data) == f["file_size"]
+                assert got.header("content-type") == f["content_type"]
+                if key == "video":
+                    assert got.data == VIDEO and f["content_type"] == "video/mp4"
+                else:
+                    audio = got.data
+                    assert f["content_type"] == "audio/mpeg" and f["file_name"].endswith(".mp3")
+        if "duration" in out:
+            assert isinstance(out["duration"], float) and out["duration"] > 0
+        if "voice_id" in out:
+            assert isinstance(out["voice_id"], str) and out["voice_id"]
+    # the default audio is a real, decodable file
+    with av.open(io.BytesIO(audio)) as c:
+        assert c.streams.audio and sum(f.samples for f in c.decode(audio=0)) > 0
+    assert quick.count("submit") == len(VALID_BODIES)
+
+
+def test_outputs_with_real_media_and_outputs_as_inputs(tmp_path, media):
+    wav = media["wav3"]
+    with FakeFal(tmp_path, key=KEY, video_bytes=media["v720"], audio_bytes=wav, queue_seconds=0.02,
+                 progress_seconds=0.02) as fal:
+        rids = [call(fal, "POST", "/" + ep, VALID_BODIES[ep]).json["request_id"] for ep in (AVATAR, TTS, V2A, CV)]
+        for rid in rids:
+            fal.wait_completed(rid)
+        avatar, tts, v2a, voice = (call(fal, "GET", f"/fal-ai/kling-video/requests/{rid}").json for rid in rids)
+        assert abs(avatar["duration"] - 3.2) < 0.1  # the served video's own duration
+        assert tts["audio"]["content_type"] == "audio/wav" and tts["audio"]["file_name"] == "output.wav"
+        assert call(fal, "GET", tts["audio"]["url"], key=None).data == wav
+        assert v2a["audio"]["file_name"] == "audio.wav" and v2a["video"]["file_name"] == "output.mp4"
+        assert call(fal, "GET", v2a["video"]["url"], key=None).data == media["v720"]
+        assert voice["voice_id"].startswith("voice_") and voice["voice_id"] == fal.jobs[rids[3]].voice_id
+        # a job's output URL is a file of this fake: it is decoded and checked like an upload
+        r = call(fal, "POST", "/" + LA, {"video_url": avatar["video"]["url"], "audio_url": tts["audio"]["url"]})
+        assert r.status == 200, r.data[:300]
+        r = call(fal, "POST", "/" + CV, {"voice_url": tts["audio"]["url"]})  # 3 s < 5 s
+        assert _locs(r) == [(("body", "voice_url"), "audio_duration_too_short")]
+        r = call(fal, "POST", "/" + LA, {"video_url": fal.url(f"/files/{rids[0]}/nope.mp4"), "audio_url": HTTPS_AUD})
+        assert _locs(r) == [(("body", "video_url"), "file_download_error")]
+
+
+# ------------------------------------------------------------------------------------------ media checks
+def _audio(seconds, fmt="wav", rate=16000):
+    """A mono 440 Hz tone, encoded with PyAV."""
+    codec = {"wav": "pcm_s16le", "mp3": "libmp3lame", "ogg": "libvorbis"}[fmt]
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format=fmt) as out:
+        st = out.add_stream(codec, rate=rate, layout="mono")
+        n = int(seconds * rate)
+        wave = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)[None, :]
+        size = st.codec_context.frame_size or n
+        fmt_name = "s16" if codec == "pcm_s16le" else "fltp"
+        for start in range(0, n, size):
+            chunk = wave[:, start:start + size]
+            arr = (chunk * 32767).astype(np.int16) if fmt_name == "s16" else np.ascontiguousarray(chunk)
+            frame = av.AudioFrame.from_ndarray(arr, format=fmt_name, layout="mono")
+            frame.sample_rate, frame.pts = rate, start
+            out.mux(st.encode(frame))
+        out.mux(st.encode(None))
+    return buf.getvalue()
+
+
+def uri(mime, data):
+    return f"data:{mime};base64," + base64.b64encode(data).decode()
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    d = tmp_path_factory.mktemp("media")
+    vid = lambda name, **kw: make_mp4(d / name, **kw).read_bytes()  # noqa: E731
+    return {
+        "v720": vid("v720.mp4", width=720, height=720, fps=24, seconds=3.2),        # lipsync, O1/O3 edit, v2a
+        "v_small": vid("small.mp4", width=320, height=240, fps=24, seconds=2.5, audio=False),
+        "v_short": vid("short.mp4", width=320, height=240, fps=24, seconds=1.0, audio=False),
+        "v_long": vid("long.mov", width=320, height=240, fps=8, seconds=11.0, audio=False),
+        "v_slow": vid("slow.mp4", width=720, height=720, fps=12, seconds=3.2, audio=False),
+        "v_webm": vid("clip.mkv", width=320, height=240, fps=24, seconds=1.0, audio=False),
+        "wav1": _audio(1.0), "wav3": _audio(3.0), "wav6": _audio(6.0), "mp3_6": _audio(6.0, "mp3"),
+        "png": data_uri(640, 360)[len("data:image/png;base64,"):],
+    }
+
+
+def _png(media):
+    return "data:image/png;base64," + media["png"]
+
+
+# (id, endpoint, body(media) -> dict, expected [(loc, type)] or [] for accepted)
+MEDIA_CASES = [
+    ("lipsync a2v accepted", LA, lambda m: {"video_url": uri("video/mp4", m["v720"]),
+                                            "audio_url": uri("audio/wav", m["wav3"])}, []),
+    ("lipsync a2v video too short", LA, lambda m: {"video_url": uri("video/mp4", m["v_short"]), "audio_url": HTTPS_AUD},
+     [(("body", "video_url"), "video_duration_too_short")]),
+    ("lipsync a2v video below 720 px", LA, lambda m: {"video_url": uri("video/mp4", m["v_small"]),
+                                                      "audio_url": HTTPS_AUD},
+     [(("body", "video_url"), "video_too_small")]),
+    ("lipsync a2v audio too short", LA, lambda m: {"video_url": HTTPS_VID, "audio_url": uri("audio/wav", m["wav1"])},
+     [(("body", "audio_url"), "audio_duration_too_short")]),
+    ("lipsync a2v audio over 5 MB", LA, lambda m: {"video_url": HTTPS_VID,
+                                                   "audio_url": uri("audio/wav", b"\0" * 5_000_001)},
+     [(("body", "audio_url"), "file_too_large")]),
+    ("wav declared as mp3", LA, lambda m: {"video_url": HTTPS_VID, "audio_url": uri("audio/mpeg", m["wav3"])},
+     [(("body", "audio_url"), "audio_format_mismatch")]),
+    ("matroska declared as mp4", LA, lambda m: {"video_url": uri("video/mp4", m["v_webm"]), "audio_url": HTTPS_AUD},
+     [(("body", "video_url"), "video_format_mismatch")]),
+    ("webm video", LA, lambda m: {"video_url": uri("video/webm", m["v_webm"]), "audio_url": HTTPS_AUD},
+     [(("body", "video_url"), "unsupported_video_format")]),
+    ("garbage video", LA, lambda m: {"video_url": uri("video/mp4", b"\0" * 5000), "audio_url": HTTPS_AUD},
+     [(("body", "video_url"), "video_load_error")]),
+    ("audio file given as the video", LA, lambda m: {"video_url": uri("video/mp4", m["wav3"]), "audio_url": HTTPS_AUD},
+     [(("body", "video_url"), "video_load_error")]),
+    ("lipsync t2v accepted", LT, lambda m: {"video_url": uri("video/quicktime", m["v720"]), "text": "hi",
+                                            "voice_id": "AOT"}, []),
+    ("O1 edit accepted", O1E, lambda m: {"prompt": "p", "video_url": uri("video/mp4", m["v720"])}, []),
+    ("O1 edit at 12 fps", O1E, lambda m: {"prompt": "p", "video_url": uri("video/mp4", m["v_slow"])},
+     [(("body", "video_url"), "video_fps_too_low")]),
+    ("O1 edit video of 2.5 s", O1E, lambda m: {"prompt": "p", "video_url": uri("video/mp4", m["v_small"])},
+     [(("body", "video_url"), "video_duration_too_short")]),
+    ("O3 edit accepted at 12 fps", O3E, lambda m: {"prompt": "p", "video_url": uri("video/mp4", m["v_slow"])}, []),
+    ("video-to-audio accepted", V2A, lambda m: {"video_url": uri("video/mp4", m["v720"])}, []),
+    ("video-to-audio video of 1 s", V2A, lambda m: {"video_url": uri("video/mp4", m["v_short"])},
+     [(("body", "video_url"), "video_duration_too_short")]),
+    ("motion control 11 s, orientation video", MC26, lambda m: {
+        "image_url": HTTPS_IMG, "video_url": uri("video/quicktime", m["v_long"]),
+        "character_orientation": "video"}, []),
+    ("motion control 11 s, orientation image", MC26, lambda m: {
+        "image_url": HTTPS_IMG, "video_url": uri("video/quicktime", m["v_long"]), "character_orientation": "image"},
+     [(("body", "video_url"), "video_duration_too_long")]),
+    ("create-voice mp3 accepted", CV, lambda m: {"voice_url": uri("audio/mpeg", m["mp3_6"])}, []),
+    ("create-voice 3 s", CV, lambda m: {"voice_url": uri("audio/wav", m["wav3"])},
+     [(("body", "voice_url"), "audio_duration_too_short")]),
+    ("create-voice video of 3.2 s", CV, lambda m: {"voice_url": uri("video/mp4", m["v720"])},
+     [(("body", "voice_url"), "audio_duration_too_short")]),
+    ("create-voice video without sound", CV, lambda m: {"voice_url": uri("video/quicktime", m["v_long"])},
+     [(("body", "voice_url"), "audio_load_error")]),
+    ("create-voice m4a not listed", CV, lambda m: {"voice_url": uri("audio/mp4", m["v720"])},
+     [(("body", "voice_url"), "unsupported_audio_format")]),
+    ("avatar accepted", AVATAR, lambda m: {"image_url": _png(m), "audio_url": uri("audio/mpeg", m["mp3_6"])}, []),
+    ("masks accepted", V1I, lambda m: {"prompt": "p", "image_url": _png(m), "static_mask_url": _png(m),
+                                       "dynamic_masks": [{"mask_url": _png(m), "trajectories": [{"x": 0, "y": 9}]}]},
+     []),
+    ("mask that does not decode", V1I, lambda m: {"prompt": "p", "image_url": HTTPS_IMG,
+                                                  "dynamic_masks": [{"mask_url": uri("image/png", b"\x89PNG nope")}]},
+     [(("body", "dynamic_masks", 0, "mask_url"), "image_load_error")]),
+    ("element video accepted", V3I, lambda m: {"prompt": "p", "start_image_url": _png(m),
+                                               "elements": [{"video_url": uri("video/mp4", m["v_short"])}]}, []),
+    ("element video that does not decode", V3I, lambda m: {
+        "prompt": "p", "start_image_url": HTTPS_IMG, "elements": [{"video_url": uri("video/mp4", b"junk")}]},
+     [(("body", "elements", 0, "video_url"), "video_load_error")]),
+]
+
+
+@pytest.mark.parametrize("endpoint,make,expected", [c[1:] for c in MEDIA_CASES], ids=[c[0] for c in MEDIA_CASES])
+def test_media_are_decoded_and_held_to_the_documented_limits(quick, media, endpoint, make, expected):
+    r = call(quick, "POST", "/" + endpoint, make(media))
+    if not expected:
+        assert r.status == 200, r.data[:400]
+        return
+    assert r.status == 422, r.data[:300]
+    assert _locs(r) == expected
+    (e,) = r.json["detail"]
+    assert e["msg"] and len(json.dumps(e["input"])) < 400
+
+
+def test_rule_errors_are_pydantic_style(quick):
+    r = call(quick, "POST", "/" + V3T, {"prompt": "p", "multi_prompt": [{"prompt": "a"}]})
+    (e,) = r.json["detail"]
+    assert e["msg"] == "Value error, Either prompt or multi_prompt must be provided, but not both"
+    assert e["ctx"] == {"error": "Either prompt or multi_prompt must be provided, but not both"}
+    r = call(quick, "POST", "/" + V3T, {"duration": "10",
+                                        "multi_prompt": [{"prompt": "a"}, {"prompt": "b", "duration": "4"}]})
+    (e,) = r.json["detail"]
+    assert e["ctx"]["sum"] == 9 and e["ctx"]["total"] == 10
+    # rules run only once the fields are valid, like pydantic's "after" model validators
+    r = call(quick, "POST", "/" + V3T, {"prompt": "p", "multi_prompt": [{"prompt": "a", "duration": "0"}]})
+    assert _locs(r) == [(("body", "multi_prompt", 0, "duration"), "enum")]
+
+
+# ------------------------------------------------------------------------------------------ fal storage
+def token(fal, **kw):
+    r = call(fal, "POST", "/storage/auth/token?storage_type=fal-cdn-v3", {}, **kw)
+    assert r.status == 200, r.data
+    return r.json
+
+
+def cdn(fal, method, path, data=b"", tok=None, headers=None):
+    h = {"Authorization": f"Bearer {tok}"} if tok else {}
+    h.update(headers or {})
+    return call(fal, method, path, key=None, raw=data, headers=h)
+
+
+def test_token_then_simple_upload_then_submit(quick, media):
+    t0 = datetime.now(timezone.utc)
+    tok = token(quick)
+    assert set(tok) == {"token", "token_type", "base_url", "expires_at"}
+    assert tok["token_type"] == "Bearer" and tok["base_url"] == f"https://127.0.0.1:{quick.port}"
+    expires = datetime.fromisoformat(tok["expires_at"])  # what fal-client does; must be tz-aware
+    assert expires.tzinfo is not None and 3500 < (expires - t0).total_seconds() < 3700
+    entry = quick.requests("token")[0]
+    assert entry["query"] == {"storage_type": "fal-cdn-v3"} and entry["headers"]["authorization"] == f"Key {KEY}"
+
+    r = cdn(quick, "POST", tok["base_url"] + "/files/upload", media["wav6"], tok["token"],
+            {"Content-Type": "audio/wav", "X-Fal-File-Name": "my voice.wav"})
+    assert r.status == 200 and set(r.json) == {"access_url"}
+    url = r.json["access_url"]
+    assert re.fullmatch(rf"https://127\.0\.0\.1:{quick.port}/files/uploads/[0-9a-f]{{32}}/my_voice\.wav", url)
+    got = call(quick, "GET", url, key=None)  # served like the CDN: no auth
+    assert got.status == 200 and got.data == media["wav6"] and got.header("content-type") == "audio/wav"
+    got = call(quick, "GET", url, key=None, headers={"Range": "bytes=10-19"})
+    assert got.status == 206 and got.data == media["wav6"][10:20]
+    (up,) = quick.uploads.values()
+    assert up.url == url and up.via == "upload" and up.data == media["wav6"] and quick.uploaded(url) == media["wav6"]
+    with pytest.raises(LookupError):
+        quick.uploaded(HTTPS_AUD)
+    # an upload without a file name gets one from its type
+    r = cdn(quick, "POST", "/files/upload", media["mp3_6"], tok["token"], {"Content-Type": "audio/mpeg"})
+    assert r.json["access_url"].endswith("/upload.mp3")
+
+    r = call(quick, "POST", "/" + CV, {"voice_url": url})
+    assert r.status == 200, r.data[:300]
+    quick.wait_completed(r.json["request_id"])
+    assert set(call(quick, "GET", r.json["response_url"]).json) == {"voice_id"}
+    assert [e["op"] for e in quick.requests()][:2] == ["token", "upload"]
+
+
+def test_uploaded_media_are_checked_like_data_uris(quick, media):
+    tok = token(quick)["token"]
+    short = cdn(quick, "POST", "/files/upload", media["wav1"], tok, {"Content-Type": "audio/wav"}).json["access_url"]
+    r = call(quick, "POST", "/" + LA, {"video_url": HTTPS_VID, "audio_url": short})
+    assert r.status == 422 and _locs(r) == [(("body", "audio_url"), "audio_duration_too_short")]
+    assert r.json["detail"][0]["ctx"] == {"min_duration": 2.0, "duration": 1.0}
+    # the type the upload declared is the one checked
+    wrong = cdn(quick, "POST", "/files/upload", media["wav3"], tok, {"Content-Type": "audio/mpeg"}).json["access_url"]
+    assert _locs(call(quick, "POST", "/" + LA, {"video_url": HTTPS_VID, "audio_url": wrong})) == [
+        (("body", "audio_url"), "audio_format_mismatch")]
+    blob = cdn(quick, "POST", "/files/upload", media["wav3"], tok).json["access_url"]  # no Content-Type
+    assert _locs(call(quick, "POST", "/" + LA, {"video_url": HTTPS_VID, "audio_url": blob})) == [
+        (("body", "audio_url"), "unsupported_audio_format")]
+    video = cdn(quick, "POST", "/files/upload", media["v720"], tok, {"Content-Type": "video/mp4"}).json["access_url"]
+    ok = cdn(quick, "POST", "/files/upload", media["wav3"], tok, {"Content-Type": "audio/wav"}).json["access_url"]
+    assert call(quick, "POST", "/" + LA, {"video_url": video, "audio_url": ok}).status == 200
+    # a URL of this fake that holds no file
+    ghost = ok.rsplit("/", 2)[0] + "/0123/x.wav"
+    assert _locs(call(quick, "POST", "/" + LA, {"video_url": video, "audio_url": ghost})) == [
+        (("body", "audio_url"), "file_download_error")]
+    # a file put there directly, for tests that do not upload
+    url = quick.add_upload(media["wav3"], "audio/wav", "direct.wav")
+    assert call(quick, "GET", url, key=None).data == media["wav3"]
+    assert call(quick, "POST", "/" + LA, {"video_url": video, "audio_url": url}).status == 200
+
+
+def test_storage_auth(quick, media):
+    assert call(quick, "POST", "/storage/auth/token?storage_type=fal-cdn-v3", {}, key="wrong").status == 401
+    assert call(quick, "POST", "/storage/auth/token?storage_type=fal-cdn-v3", {}, key=None).status == 401
+    r = call(quick, "POST", "/storage/auth/token", {})
+    assert r.status == 422 and _locs(r) == [(("query", "storage_type"), "missing")]
+    r = call(quick, "POST", "/storage/auth/token?storage_type=gcs", {})
+    assert r.status == 422 and _locs(r) == [(("query", "storage_type"), "enum")]
+    tok = token(quick)["token"]
+    assert cdn(quick, "POST", "/files/upload", b"x").status == 401                      # no auth
+    assert call(quick, "POST", "/files/upload", raw=b"x").status == 401                 # the API key is not a token
+    assert cdn(quick, "POST", "/files/upload", b"x", "not-a-token").status == 401
+    assert cdn(quick, "POST", "/files/upload", b"x", tok, {"Authorization": f"Key {tok}"}).status == 401
+    assert cdn(quick, "POST", "/files/upload", b"x", tok).status == 200
+    assert cdn(quick, "POST", "/files/upload", b"", tok).status == 400
+    quick.expire_tokens()
+    r = cdn(quick, "POST", "/files/upload", b"x", tok)
+    assert r.status == 401 and "expired" in r.json["detail"].lower()
+    quick.token_seconds = 0.2
+    tok = token(quick)["token"]
+    assert cdn(quick, "POST", "/files/upload", b"x", tok).status == 200
+    time.sleep(0.25)
+    assert cdn(quick, "POST", "/files/upload/multipart", b"", tok).status == 401
+    quick.forbid = True
+    assert call(quick, "POST", "/storage/auth/token?storage_type=fal-cdn-v3", {}).status == 403
+    quick.forbid = False
+    quick.upload_max_bytes = 10
+    assert cdn(quick, "POST", "/files/upload", b"x" * 11, token(quick)["token"]).status == 413
+
+
+def test_multipart_upload(quick, media):
+    tok = token(quick)
+    base, t = tok["base_url"], tok["token"]
+    data = media["v720"]
+    r = cdn(quick, "POST", base + "/files/upload/multipart", b"", t,
+            {"Content-Type": "video/mp4", "X-Fal-File-Name": "clip.mp4", "Accept": "application/json"})
+    assert r.status == 200 and set(r.json) == {"access_url", "uploadId"}
+    access, upload_id = r.json["access_url"], r.json["uploadId"]
+    assert access.endswith("/clip.mp4")
+    assert call(quick, "GET", access, key=None).status == 404  # not complete yet
+    # parts smaller than 5 MiB (all but the last) are refused at completion, as on S3-like stores
+    third = len(data) // 3 + 1
+    chunks = [data[i:i + third] for i in range(0, len(data), third)]
+    assert len(chunks) == 3
+    parts = []
+    for n, chunk in enumerate(chunks, 1):
+        r = cdn(quick, "PUT", f"{access}/multipart/{upload_id}/{n}", chunk, t,
+                {"Content-Type": "video/mp4", "Accept-Encoding": "identity"})
+        assert r.status == 200 and r.header("etag").startswith('"')
+        parts.append({"partNumber": n, "etag": r.header("etag")})
+    done = f"{access}/multipart/{upload_id}/complete"
+    r = call(quick, "POST", done, {"parts": parts}, key=None, headers={"Authorization": f"Bearer {t}"})
+    assert r.status == 400 and "EntityTooSmall" in r.json["detail"]
+    quick.multipart_min_part = 1024
+    for bad in ({"parts": parts + parts[:1]}, {"parts": [dict(parts[0], etag='"0000"')] + parts[1:]},
+                {"parts": parts + [{"partNumber": 9, "etag": "x"}]}, {"parts": []}, {"nope": 1}):
+        r = call(quick, "POST", done, bad, key=None, headers={"Authorization": f"Bearer {t}"})
+        assert r.status == 400, bad
+    assert call(quick, "POST", done, {"parts": parts}, key=None).status == 401
+    assert cdn(quick, "PUT", f"{access}/multipart/wrong-id/1", b"x", t).status == 404
+    assert cdn(quick, "PUT", f"{access}/multipart/{upload_id}/0", b"x", t).status == 400
+    # in any order: fal-client lists the parts in the order its parallel uploads finished
+    r = call(quick, "POST", done, {"parts": parts[::-1]}, key=None, headers={"Authorization": f"Bearer {t}"})
+    assert r.status == 200 and r.json == {"access_url": access}
+    got = call(quick, "GET", access, key=None)
+    assert got.data == data and got.header("content-type") == "video/mp4"
+    assert cdn(quick, "PUT", f"{access}/multipart/{upload_id}/4", b"x", t).status == 404  # closed
+    assert call(quick, "POST", "/" + O1E, {"prompt": "p", "video_url": access}).status == 200
+    assert [quick.count(op) for op in ("token", "multipart", "part", "complete")] == [1, 1, 6, 8]
+    # a part of exactly the minimum size is fine
+    quick.multipart_min_part = 5 * 1024 * 1024
+    r = cdn(quick, "POST", base + "/files/upload/multipart", b"", t, {"Content-Type": "application/octet-stream"})
+    access, upload_id = r.json["access_url"], r.json["uploadId"]
+    assert access.endswith("/upload.bin")
+    big = bytes(5 * 1024 * 1024)
+    e1 = cdn(quick, "PUT", f"{access}/multipart/{upload_id}/1", big, t).header("etag")
+    e2 = cdn(quick, "PUT", f"{access}/multipart/{upload_id}/2", b"tail", t).header("etag")
+    r = call(quick, "POST", f"{access}/multipart/{upload_id}/complete",
+             {"parts": [{"partNumber": 1, "etag": e1}, {"partNumber": 2, "etag": e2}]}, key=None,
+             headers={"Authorization": f"Bearer {t}"})
+    assert r.status == 200 and len(call(quick, "GET", access, key=None).data) == len(big) + 4
+
+
+def test_fallback_initiate_and_signed_put(quick, media):
+    # fal-client: the v3 upload fails (not retried) -> "falling back to fal" -> initiate + PUT
+    tok = token(quick)["token"]
+    quick.inject("upload", status=500, body={"detail": "boom"})
+    assert cdn(quick, "POST", "/files/upload", media["wav3"], tok, {"Content-Type": "audio/wav"}).status == 500
+    r = call(quick, "POST", "/storage/upload/initiate?storage_type=gcs",
+             {"file_name": "voice.wav", "content_type": "audio/wav"})
+    assert r.status == 200 and set(r.json) == {"upload_url", "file_url"}
+    put_url, file_url = r.json["upload_url"], r.json["file_url"]
+    assert file_url.endswith("/voice.wav") and urlsplit(put_url).netloc == quick.host
+    assert call(quick, "GET", file_url, key=None).status == 404  # nothing PUT yet
+    r = call(quick, "PUT", put_url, raw=media["wav3"], key=None, headers={"Content-Type": "audio/mpeg"})
+    assert r.status == 403 and b"SignatureDoesNotMatch" in r.data  # the content type is part of the signature
+    r = call(quick, "PUT", put_url.split("?")[0] + "?signature=forged", raw=media["wav3"], key=None,
+             headers={"Content-Type": "audio/wav"})
+    assert r.status == 403
+    # fal-client's PUT carries its default "Authorization: Key ..." too: ignored by the signed URL
+    r = call(quick, "PUT", put_url, raw=media["wav3"], headers={"Content-Type": "audio/wav"})
+    assert r.status == 200
+    assert call(quick, "GET", file_url, key=None).data == media["wav3"]
+    assert call(quick, "POST", "/" + LA, {"video_url": HTTPS_VID, "audio_url": file_url}).status == 200
+    assert [e["op"] for e in quick.requests()] == ["token", "upload", "initiate", "file", "put", "put", "put", "file",
+                                                  "submit"]
+    # the JS client's storage_type; bad bodies and auth
+    assert call(quick, "POST", "/storage/upload/initiate?storage_type=fal-cdn-v3",
+                {"file_name": "a.png", "content_type": "image/png"}).status == 200
+    r = call(quick, "POST", "/storage/upload/initiate?storage_type=gcs", {"file_name": "a.png"})
+    assert r.status == 422 and _locs(r) == [(("body", "content_type"), "missing")]
+    r = call(quick, "POST", "/storage/upload/initiate?storage_type=s3", {"content_type": "image/png"})
+    assert r.status == 422 and _locs(r) == [(("query", "storage_type"), "enum")]
+    assert call(quick, "POST", "/storage/upload/initiate?storage_type=gcs", {"content_type": "image/png"},
+                key="wrong").status == 401
+
+
+def test_storage_injections(quick, media):
+    quick.inject("token", reset=True)
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError)):
+        token(quick)
+    tok = token(quick)["token"]
+    # the upload went through but its answer was lost: the file exists, a retry makes a second one
+    quick.inject("upload", status=502, process=True)
+    assert cdn(quick, "POST", "/files/upload", b"abc", tok, {"Content-Type": "text/plain"}).status == 502
+    (up,) = quick.uploads.values()
+    assert up.complete and up.data == b"abc"
+    quick.inject("file", truncate_at=1)
+    with pytest.raises(http.client.IncompleteRead):
+        call(quick, "GET", up.url, key=None)
+    quick.inject("put", status=503)
+    r = call(quick, "POST", "/storage/upload/initiate?storage_type=gcs", {"content_type": "audio/wav"})
+    assert r.json["file_url"].endswith("/upload.wav")
+    r = call(quick, "PUT", r.json["upload_url"], raw=b"x", key=None, headers={"Content-Type": "audio/wav"})
+    assert r.status == 503
+    assert [e["injected"] is not None for e in quick.requests()] == [True, False, True, True, False, True]

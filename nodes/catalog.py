@@ -66,6 +66,20 @@ class Price:
     round_up_to: int = 1            # billed seconds are rounded up to a multiple of this
     source: str = ""
 
+    def describe(self) -> str:
+        """'$0.07/s, $0.14/s with audio, $0.168/s with voices' or 'not published'."""
+        if self.audio_off is None:
+            return "not published"
+        text = f"${self.audio_off:g}/{'request' if self.per_request else 's'}"
+        if self.audio_on is not None:
+            text += f", ${self.audio_on:g}/s with audio"
+        if self.voice is not None:
+            text += f", ${self.voice:g}/s with voices"
+        if self.seconds_from:
+            text += f" of the {self.seconds_from.replace('_', ' ')}"
+            text += f" (rounded up to {self.round_up_to} s)" if self.round_up_to > 1 else ""
+        return text
+
 
 UNKNOWN = Price(None, source="not published on fal's pages we could find")
 

@@ -123,6 +123,14 @@ def _print_dry_run(prepared) -> None:
     print(f"estimated cost: {prepared.cost}")
 
 
+def markdown_table() -> str:
+    rows = ["| node | fal endpoint | inputs | price |", "|---|---|---|---|"]
+    for v in CATALOG:
+        inputs = ", ".join(f"`{f.name}`" + ("*" if f.required else "") for f in v.fields)
+        rows.append(f"| {v.display_name} | `{v.endpoint.removeprefix('fal-ai/kling-video/')}` | {inputs} | {v.price.describe()} |")
+    return "\n".join(rows)
+
+
 async def _run(job: Job):
     # Ctrl-C must cancel the job at fal, not just abandon it: the job notices the flag and cancels.
     stop = asyncio.Event()
@@ -137,13 +145,17 @@ async def _run(job: Job):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python <pack folder>", description="Kling video on fal.ai from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the variants and their prices")
+    sub.add_parser("list", help="list the variants")
+    sub.add_parser("table", help="print the README's table of nodes (markdown)")
     for variant in CATALOG:
         _add_variant(sub, variant)
     args = parser.parse_args(argv)
     if args.command == "list":
         for v in CATALOG:
             print(f"{v.key:20} {', '.join(v.aliases):4} {v.display_name:42} {v.endpoint}")
+        return 0
+    if args.command == "table":
+        print(markdown_table())
         return 0
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     variant: Variant = args.variant

@@ -133,7 +133,7 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
             display_name=variant.display_name,
             category=f"{CATEGORY}/{variant.family}" if variant.family else CATEGORY,
             description=f"{variant.description}\nEndpoint: {variant.endpoint}. "
-                        f"Price: {_price_text(variant)}. Key: FAL_KEY environment variable.",
+                        f"Price (estimate): {variant.price.describe()}. Key: FAL_KEY environment variable.",
             inputs=[_input(f) for f in variant.fields],
             outputs=[make() for make in outputs],
             hidden=[io.Hidden.unique_id, io.Hidden.dynprompt],
@@ -176,19 +176,6 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
         "__module__": __name__,
         "__doc__": variant.description,
     })
-
-
-def _price_text(variant: Variant) -> str:
-    p = variant.price
-    if p.audio_off is None:
-        return "price unknown (not published)"
-    unit = "request" if p.per_request else "s"
-    parts = [f"${p.audio_off:g}/{unit}"]
-    if p.audio_on is not None:
-        parts = [f"${p.audio_off:g}/s without audio", f"${p.audio_on:g}/s with audio"]
-    if p.voice is not None:
-        parts.append(f"${p.voice:g}/s with voices")
-    return ", ".join(parts) + " (estimate)"
 
 
 NODES = [make_node(v) for v in CATALOG]

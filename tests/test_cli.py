@@ -46,3 +46,19 @@ def test_makes_a_video_against_fal(fal_env, tmp_path):
     assert fal_env.submits()[0]["json"]["generate_audio"] is False
     assert "$0.35" in r.stderr and fal_env.submits()[0]["request_id"] in r.stdout
     assert env["FAL_KEY"] not in r.stdout + r.stderr
+
+
+def test_readme_node_table_is_the_catalog():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("<!-- nodes-table:start -->\n")[1].split("\n<!-- nodes-table:end -->")[0]
+    r = cli("table")
+    assert r.returncode == 0 and table == r.stdout.rstrip("\n"), "run `python . table` and paste it into README.md"
+
+
+def test_lipsync_dry_run_with_media_files(tmp_path):
+    from media import make_mp4
+    clip = make_mp4(tmp_path / "face.mp4", width=1280, height=720, fps=24, seconds=3.0)
+    r = cli("lipsync-a2v", "--video", str(clip), "--audio", str(clip), "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert '"video_url": "data:video/mp4;base64,…[' in r.stdout and '"audio_url": "data:audio/wav;base64,…[' in r.stdout
+    assert "$0.07 (5 s × $0.014/s, billed on the video length)" in r.stdout  # 3 s rounded up to 5 s

@@ -37,11 +37,13 @@ def vm(key):
 
 if which == "ours":
     import importlib.util
-    # By file path: neither ComfyUI nor an installed pack is needed.
-    spec = importlib.util.spec_from_file_location("kling_media_out", where + "/nodes/media_out.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    # The pack by file path, under a fixed name: neither ComfyUI nor an installed pack is needed.
+    spec = importlib.util.spec_from_file_location("comfyui_kling_video", where + "/__init__.py",
+                                                  submodule_search_locations=[where])
+    pack = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = pack
+    spec.loader.exec_module(pack)
+    from comfyui_kling_video.nodes import media_out as module
     baseline = vm("VmRSS")
     t0 = time.perf_counter()
     result = module.decode_video(video)

@@ -10,14 +10,15 @@ import argparse
 import asyncio
 import json
 import logging
-import os
+import shutil
 import signal
 import sys
 from pathlib import Path
 
 from .catalog import CATALOG, STRUCT_KINDS, Variant
 from .errors import InputError, Interrupted, KlingError, MissingCredentials, scrub
-from .job import Job, Update
+from .job import Update, generate
+from .journal import home as journal_home
 from .providers import fal
 from .request import describe_body, prepare
 
@@ -46,6 +47,8 @@ def _add_variant(sub, variant: Variant) -> None:
         else:
             p.add_argument(*flags, default=f.default, **kw)
     p.add_argument("--out", type=Path, default=None, help="where to write the MP4 (default: ./<variant>_<request id>.mp4)")
+    p.add_argument("--take", type=int, default=0, help="0, 1, 2, ...: another number makes a new (paid) video "
+                   "from the same inputs; the same number returns the journal's video at no cost")
     p.add_argument("--dry-run", action="store_true", help="print the exact request and its cost; send nothing")
     p.add_argument("-v", "--verbose", action="store_true")
 
@@ -131,15 +134,15 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
-async def _run(job: Job):
+async def _run(prepared, out_dir: Path, take: int, show):
     # Ctrl-C must cancel the job at fal, not just abandon it: the job notices the flag and cancels.
     stop = asyncio.Event()
-    job.interrupted = stop.is_set
     try:
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
     except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt instead
         pass
-    return await job.run()
+    _, done = await generate(lambda: prepared, out_dir, take=take, on_update=show, interrupted=stop.is_set)
+    return done
 
 
 def main(argv=None) -> int:
@@ -166,7 +169,7 @@ def main(argv=None) -> int:
         if args.dry_run:
             _print_dry_run(prepared)
             return 0
-        out_dir = (args.out.parent if args.out else Path.cwd()).resolve()
+        out_dir = journal_home() / "outputs"  # the journal's copy; --out gets its own
         last = [""]
 
         def show(update: Update) -> None:
@@ -175,15 +178,13 @@ def main(argv=None) -> int:
                 print(f"[{update.fraction * 100:3.0f}%] {update.text}", file=sys.stderr)
 
         print(f"estimated cost: {prepared.cost}", file=sys.stderr)
-        done = asyncio.run(_run(Job(prepared, out_dir, on_update=show)))
+        done = asyncio.run(_run(prepared, out_dir, args.take, show))
         if done.path is None:  # e.g. create-voice: the answer is the result
             print(json.dumps(done.result))
         else:
-            path = done.path
-            if args.out:
-                os.replace(path, args.out)
-                path = args.out
-            print(path)
+            out = args.out or Path(f"{variant.key}_{done.request_id}.mp4")
+            shutil.copyfile(done.path, out)
+            print(out)
         print(f"fal request {done.request_id}, est. {prepared.cost}")
         return 0
     except MissingCredentials as exc:

@@ -109,6 +109,13 @@ class _Progress:
             log.debug("kling-video: progress text not sent", exc_info=True)
 
 
+# Like a seed: the same inputs and take give the cached result for free; another number is a new paid
+# take. No control_after_generate: a "randomize" default would pay for a new video on every queue.
+TAKE = lambda: io.Int.Input(  # noqa: E731
+    "take", default=0, min=0, max=1_000_000,
+    tooltip="0, 1, 2, ...: a new number makes (and pays for) a new video from the same inputs; an earlier "
+            "number returns that take's video from disk at no cost.")
+
 VIDEO_OUTPUTS = [
     lambda: io.Video.Output("video_out", display_name="VIDEO"),
     lambda: io.Image.Output("frames", display_name="frames", tooltip="All decoded frames (decoded only when connected)."),
@@ -134,7 +141,7 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
             category=f"{CATEGORY}/{variant.family}" if variant.family else CATEGORY,
             description=f"{variant.description}\nEndpoint: {variant.endpoint}. "
                         f"Price (estimate): {variant.price.describe()}. Key: FAL_KEY environment variable.",
-            inputs=[_input(f) for f in variant.fields],
+            inputs=[_input(f) for f in variant.fields] + [TAKE()],
             outputs=[make() for make in outputs],
             hidden=[io.Hidden.unique_id, io.Hidden.dynprompt],
         )
@@ -149,8 +156,9 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
         node_id = cls.hidden.unique_id
         progress = _Progress(node_id)
         out_dir = Path(folder_paths.get_output_directory()) / OUTPUT_SUBFOLDER
+        take = int(inputs.pop("take", 0) or 0)
         try:
-            prepared, done = await generate(lambda: prepare(variant, inputs), out_dir,
+            prepared, done = await generate(lambda: prepare(variant, inputs), out_dir, take=take,
                                             on_update=progress, interrupted=progress.interrupted)
         except Interrupted:
             raise progress.mm.InterruptProcessingException()

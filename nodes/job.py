@@ -20,7 +20,9 @@ import aiohttp
 from . import http
 from .errors import Interrupted, JobFailed, ProviderError, scrub
 from .providers import fal
+from .journal import Journal, check_cap, now_iso
 from .media_in import Media, inline_max
+from .probe import MediaError, probe_video
 from .request import PreparedRequest
 
 log = logging.getLogger("kling_video")
@@ -61,11 +63,17 @@ class JobResult:
 
 
 class Job:
+    """One request at the provider. With a journal and a key, every state change is recorded, so a
+    later run of the same request resumes it (`run(resume=record)`) instead of paying again."""
+
     def __init__(self, prepared: PreparedRequest, out_dir: Path, *,
                  on_update: Callable[[Update], None] = lambda u: None,
                  interrupted: Callable[[], bool] = lambda: False,
-                 limits: Optional[Limits] = None):
+                 limits: Optional[Limits] = None,
+                 journal: Optional[Journal] = None, key: str = ""):
         self.prepared = prepared
+        self.journal = journal
+        self.key = key
         self.variant = prepared.variant
         self.out_dir = Path(out_dir)
         self.on_update = on_update
@@ -78,29 +86,82 @@ class Job:
         self.logs_seen = 0
 
     # -- public -------------------------------------------------------------------------------
-    async def run(self) -> JobResult:
+    async def run(self, resume: Optional[dict] = None) -> JobResult:
+        """Submit (or, given a journal record with a request id, reattach), follow, fetch, download."""
         key = fal.api_key()  # a missing key is reported before anything is sent
         self.started = time.monotonic()
         async with http.new_session() as session:
             queue = fal.FalQueue(session, key)
-            self._set_phase("submitting", f"submitting to fal.ai ({self.prepared.cost})", 0.0)
-            body = await self._wire_body(queue, self.prepared.body)
-            # The submit is not interruptible half-way: once sent, we must learn its request id.
-            self.handle = await queue.submit(self.variant.endpoint, body)
-            log.info("kling-video: submitted %s as request %s (%s)", self.variant.endpoint,
-                     self.handle.request_id, self.prepared.cost)
-            self._set_phase("queued", "queued", 0.02)
-            final = await self._guard(self._follow(queue), queue)
-            if final.get("error"):
-                raise await self._failure(queue, final)
-            result = await self._guard(queue.result(self.handle), queue)
-            path = None
-            if self.variant.output == "video":
-                url = fal.video_url(result)
-                self._set_phase("downloading", "downloading the video", 0.92)
-                path = await self._guard(self._download(session, url), queue, cancel_remote=False)
+            if resume and resume.get("request_id"):
+                self.handle = fal.Handle(self.variant.endpoint, resume["request_id"])
+                self._set_phase("queued", f"reattached to fal request {self.handle.request_id} (no new charge)", 0.02)
+            else:
+                await self._submit(queue)
+            try:
+                result = resume.get("result") if resume and resume.get("state") in ("completed", "downloaded") else None
+                if result is None:
+                    final = await self._guard(self._follow(queue), queue)
+                    if final.get("error"):
+                        raise await self._failure(queue, final)
+                    result = await self._guard(queue.result(self.handle), queue)
+                    self._record(state="completed", result=result)
+                path = None
+                if self.variant.output == "video":
+                    url = fal.video_url(result)
+                    self._set_phase("downloading", "downloading the video", 0.92)
+                    path = await self._guard(self._download_checked(session, url), queue, cancel_remote=False)
+                    self._record(state="downloaded", path=str(path))
+            except JobFailed as exc:
+                self._record(state="failed", error=str(exc))
+                raise
         self._set_phase("done", f"done in {time.monotonic() - self.started:.0f} s", 1.0)
         return JobResult(self.handle.request_id, path, result)
+
+    async def _submit(self, queue: fal.FalQueue) -> None:
+        self._set_phase("submitting", f"submitting to fal.ai ({self.prepared.cost})", 0.0)
+        body = await self._wire_body(queue, self.prepared.body)
+        if self.journal:
+            check_cap(self.journal, self.prepared.cost.capped_usd, self.variant.display_name)
+        # Recorded before sending: a crash from here on leaves a trace instead of a silent double charge.
+        self._record(state="pending", provider=fal.NAME, endpoint=self.variant.endpoint,
+                     variant=self.variant.key, cost=str(self.prepared.cost), price=self.prepared.cost.usd,
+                     created=now_iso())
+        try:
+            # The submit is not interruptible half-way: once sent, we must learn its request id.
+            self.handle = await queue.submit(self.variant.endpoint, body)
+        except ProviderError as exc:
+            if getattr(exc, "unsent", False) or exc.status is not None:
+                self._record(state="failed", error=str(exc))  # the provider answered: no job exists
+            raise
+        self._record(state="submitted", request_id=self.handle.request_id)
+        if self.journal:
+            c = self.prepared.cost
+            self.journal.record_spend({
+                "time": now_iso(), "provider": fal.NAME, "endpoint": self.variant.endpoint,
+                "request_id": self.handle.request_id, "seconds": c.seconds, "price": c.usd,
+                "audio": bool(self.prepared.body.get(self.variant.audio_field)) if self.variant.audio_field else None,
+                "estimate": str(c)})
+        log.info("kling-video: submitted %s as request %s (%s)", self.variant.endpoint,
+                 self.handle.request_id, self.prepared.cost)
+        self._set_phase("queued", "queued", 0.02)
+
+    def _record(self, **changes) -> None:
+        if self.journal and self.key:
+            self.journal.update(self.key, **changes)
+
+    async def _download_checked(self, session: aiohttp.ClientSession, url: str) -> Path:
+        """Download, then make sure the MP4 is whole and decodes; a damaged one is fetched once more."""
+        for attempt in (1, 2):
+            path = await self._download(session, url)
+            try:
+                await asyncio.to_thread(probe_video, path)
+                return path
+            except MediaError as exc:
+                damaged = path.with_name(path.name + ".damaged")
+                os.replace(path, damaged)
+                log.warning("kling-video: %s (attempt %d); kept as %s", exc, attempt, damaged.name)
+        raise ProviderError(f"the video of fal request {self.handle.request_id} arrived damaged twice "
+                            f"({exc}); it stays at fal for about an hour: {url}", request_id=self.handle.request_id)
 
     async def _wire_body(self, queue: fal.FalQueue, value):
         """Media → data URI, or an upload to fal's storage when it is larger than inline_max()."""
@@ -212,8 +273,12 @@ class Job:
             try:
                 word = await queue.cancel(self.handle)
                 outcome = f"cancel sent to fal ({word})"
+                if word != "ALREADY_COMPLETED":
+                    self._record(state="cancelled", error=reason)
+                else:  # the cancel raced the completion: the paid result is there to collect next time
+                    outcome = "already finished at fal: run the node again to collect it at no new cost"
             except ProviderError as exc:
-                outcome = f"cancel failed: {exc}"
+                outcome = f"cancel failed: {exc}; run the node again to reattach to it"
         log.warning("kling-video: request %s stopped: %s; %s", rid, reason, outcome)
         if reason == "interrupted":
             raise Interrupted(f"Interrupted: fal request {rid} {outcome}")
@@ -294,30 +359,63 @@ class Job:
             log.exception("kling-video: progress callback failed")
 
 
-# Finished results of this process, by request hash. ComfyUI re-runs a node whose fingerprint changed
-# (e.g. `frames` got connected) or whose cache entry it evicted; the same request must not be paid twice.
-_finished: dict[str, JobResult] = {}
-
-
-def request_hash(prepared: PreparedRequest) -> str:
-    canonical = json.dumps([fal.NAME, prepared.variant.endpoint, prepared.body], sort_keys=True,
+def request_hash(prepared: PreparedRequest, take: int = 0) -> str:
+    """Canonical hash of (provider, endpoint, body, take); media count by their content's digest."""
+    canonical = json.dumps([fal.NAME, prepared.variant.endpoint, prepared.body, take], sort_keys=True,
                            separators=(",", ":"), default=lambda m: f"sha256:{m.digest}")
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def generate(prepare_fn, out_dir: Path, **job_options) -> tuple[PreparedRequest, JobResult]:
-    """Check and encode the inputs (off the event loop: encoding takes tens of ms), then run the job,
-    or return this process's earlier result of the identical request.
+async def generate(prepare_fn, out_dir: Path, *, take: int = 0, journal: Optional[Journal] = None,
+                   **job_options) -> tuple[PreparedRequest, JobResult]:
+    """Check and encode the inputs (off the event loop: encoding takes tens of ms), then return the
+    journal's finished result of the identical request, reattach to its unfinished job, or run a new one.
 
-    `prepare_fn` returns the PreparedRequest; any InputError it raises leaves before a byte is sent."""
+    `prepare_fn` returns the PreparedRequest; any InputError it raises leaves before a byte is sent.
+    `take` > 0 asks for a new take of otherwise identical inputs (each take is its own cached result)."""
     prepared = await asyncio.to_thread(prepare_fn)
-    key = request_hash(prepared)
-    earlier = _finished.get(key)
-    if earlier is not None and (earlier.path is None or earlier.path.exists()):
-        on_update = job_options.get("on_update") or (lambda u: None)
-        on_update(Update("done", f"same request as fal request {earlier.request_id}: reused, no new charge",
-                         1.0, earlier.request_id))
-        return prepared, earlier
-    done = await Job(prepared, out_dir, **job_options).run()
-    _finished[key] = done
-    return prepared, done
+    journal = journal or Journal()
+    key = request_hash(prepared, take)
+    running = _running.get(key)
+    if running is not None and running.get_loop() is asyncio.get_running_loop():
+        # The identical request is already running in this process (e.g. two equal nodes): share it.
+        return prepared, await asyncio.shield(running)
+    task = asyncio.ensure_future(_generate(prepared, out_dir, journal, key, job_options))
+    _running[key] = task
+    try:
+        return prepared, await asyncio.shield(task)
+    finally:
+        if task.done() and _running.get(key) is task:
+            del _running[key]
+
+
+# Jobs running in this process, by request hash.
+_running: dict[str, asyncio.Future] = {}
+
+
+async def _generate(prepared: PreparedRequest, out_dir: Path, journal: Journal, key: str,
+                    job_options: dict) -> JobResult:
+    record = journal.get(key)
+    on_update = job_options.get("on_update") or (lambda u: None)
+    if record and record.get("state") == "downloaded" and record.get("request_id"):
+        path = Path(record["path"]) if record.get("path") else None
+        if path is None or await asyncio.to_thread(_intact, path):
+            on_update(Update("done", f"cached result of fal request {record['request_id']}: no new charge",
+                             1.0, record["request_id"]))
+            return JobResult(record["request_id"], path, record.get("result") or {})
+    if record and record.get("state") == "pending":
+        raise ProviderError(
+            f"an earlier submit of this exact request (journal {key[:12]}, {record.get('created')}) was cut off "
+            "before fal answered, so it may have started a paid job we cannot follow. Check "
+            "https://fal.ai/dashboard/requests; to submit again anyway, raise the node's `take`.")
+    resume = record if record and record.get("state") in ("submitted", "completed", "downloaded") else None
+    job = Job(prepared, out_dir, journal=journal, key=key, **job_options)
+    return await job.run(resume=resume)
+
+
+def _intact(path: Path) -> bool:
+    try:
+        probe_video(path)
+        return True
+    except (MediaError, OSError):
+        return False

@@ -27,6 +27,11 @@ class Cost:
     rate: Optional[float]   # USD per second (or per request)
     usd: Optional[float]    # None: price unknown
     basis: str
+    cap_usd: Optional[float] = None  # what the spend cap counts: usd, or a pessimistic stand-in
+
+    @property
+    def capped_usd(self) -> Optional[float]:
+        return self.usd if self.usd is not None else self.cap_usd
 
     def __str__(self) -> str:
         return f"${self.usd:.2f} ({self.basis})" if self.usd is not None else f"price unknown ({self.basis})"
@@ -305,11 +310,31 @@ def estimate_cost(variant: Variant, body: Mapping[str, Any], media_seconds: Opti
         seconds = int(body.get(variant.duration_field, 5)) if variant.duration_field else None
         what = "duration"
     if rate is None or seconds is None:
-        return Cost(seconds, None, None, f"{seconds:g} s; {p.source}" if seconds is not None else p.source)
+        # The spend cap must not let an unpriced job through for free: count the dearest rate of its
+        # family over the longest duration it offers.
+        worst = _family_max_rate(variant) * (seconds or _longest(variant))
+        return Cost(seconds, None, None, f"{seconds:g} s; {p.source}" if seconds is not None else p.source,
+                    cap_usd=round(worst, 4))
     basis = f"{seconds:g} s × ${rate:g}/s" + (f", {label}" if label else "")
     if p.seconds_from:
         basis += f", billed on the {what}"
     return Cost(seconds, rate, round(seconds * rate, 4), basis)
+
+
+def _family_max_rate(variant: Variant) -> float:
+    from .catalog import CATALOG
+    rates = [r for v in CATALOG if v.family == variant.family and not v.price.per_request
+             for r in (v.price.audio_off, v.price.audio_on, v.price.voice) if r is not None]
+    return max(rates or [r for v in CATALOG for r in (v.price.voice, v.price.audio_on, v.price.audio_off) if r])
+
+
+def _longest(variant: Variant) -> float:
+    if variant.price.seconds_from:
+        limits = variant.field(variant.price.seconds_from).media
+        return limits.max_seconds if limits and limits.max_seconds else 60
+    if variant.duration_field:
+        return max(int(o) for o in variant.field(variant.duration_field).options)
+    return 1
 
 
 def describe_body(body: Any) -> Any:

@@ -30,9 +30,9 @@ def fal_env(monkeypatch, tmp_path):
         monkeypatch.setenv("FAL_RUN_HOST", fake.host)
         monkeypatch.setenv("FAL_REST_HOST", fake.host)
         monkeypatch.setenv("SSL_CERT_FILE", str(fake.ca_path))
-        from comfyui_kling_video.nodes import http, job
+        from comfyui_kling_video.nodes import http
         http.ssl_context.cache_clear()
-        job._finished.clear()  # each test starts a fresh "process"
+        monkeypatch.setenv("KLING_VIDEO_HOME", str(tmp_path / "kling-home"))  # journal and spend log
         yield fake
         http.ssl_context.cache_clear()
 

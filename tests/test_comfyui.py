@@ -74,7 +74,7 @@ def kling_outputs(comfy):
 def i2v_node(prompt="a king walks slowly", **extra):
     return {"class_type": I2V, "inputs": {"start_frame": ["1", 0], "prompt": prompt,
                                           "negative_prompt": "blur", "duration": "5",
-                                          "generate_audio": True, "voice_ids": "", **extra}}
+                                          "generate_audio": True, "voice_ids": "", "take": 0, **extra}}
 
 
 def load_image(name):
@@ -93,7 +93,7 @@ def test_every_catalog_node_and_helper_loads(comfy):
         node = info[v.node_id]
         assert node["category"].startswith("Kling Video/")
         given = {**node["input"].get("required", {}), **node["input"].get("optional", {})}
-        assert set(given) == {f.name for f in v.fields}, v.key
+        assert set(given) == {f.name for f in v.fields} | {"take"}, v.key
 
 
 def test_object_info_shows_the_nodes(comfy):
@@ -176,7 +176,7 @@ def test_two_kling_nodes_in_one_prompt_overlap(comfy, fal):
         for n, text in ((1, "first boat"), (3, "second boat")):
             prompt[str(n)] = {"class_type": T2V, "inputs": {"prompt": text, "duration": "5", "aspect_ratio": "16:9",
                                                             "negative_prompt": "", "cfg_scale": 0.5,
-                                                            "generate_audio": False}}
+                                                            "generate_audio": False, "take": 0}}
             prompt[str(n + 1)] = {"class_type": "SaveVideo", "inputs": {
                 "video": [str(n), 0], "filename_prefix": f"video/overlap{n}", "format": "auto", "codec": "auto"}}
         entry = comfy.wait(comfy.queue(prompt))
@@ -227,7 +227,7 @@ def test_provider_error_is_shown(comfy, fal):
                                                               "type": "content_policy_violation"}]}})
     entry = comfy.wait(comfy.queue({"1": {"class_type": T2V, "inputs": {
         "prompt": "flag me", "duration": "5", "aspect_ratio": "1:1", "negative_prompt": "", "cfg_scale": 0.5,
-        "generate_audio": True}}, "2": {"class_type": "SaveVideo", "inputs": {
+        "generate_audio": True, "take": 0}}, "2": {"class_type": "SaveVideo", "inputs": {
             "video": ["1", 0], "filename_prefix": "video/err", "format": "auto", "codec": "auto"}}}))
     error = next(m[1] for m in entry["status"]["messages"] if m[0] == "execution_error")
     assert "image rejected" in error["exception_message"] and "prompt: flagged" in error["exception_message"]
@@ -255,6 +255,8 @@ def test_key_never_leaves_the_environment(comfy, fal):
     # runs last in this module: everything ComfyUI wrote so far must be free of the key
     assert KEY not in comfy.log()
     assert KEY not in json.dumps(comfy.get("/history"))
-    for path in (comfy.base / "output").rglob("*"):
+    journal = list((comfy.base / "user" / "kling-video").rglob("*"))
+    assert any(p.name == "spend.jsonl" for p in journal) and any(p.suffix == ".json" for p in journal)
+    for path in list((comfy.base / "output").rglob("*")) + journal:
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path

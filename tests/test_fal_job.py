@@ -248,7 +248,9 @@ def test_two_jobs_overlap(fal_env, tmp_path):
     fal_env.progress_seconds = 1.0
 
     async def both():
-        return await asyncio.gather(t2v(tmp_path / "a"), t2v(tmp_path / "b"))
+        return await asyncio.gather(
+            generate(lambda: prepare(T2V, {"prompt": "boat one"}), tmp_path / "a"),
+            generate(lambda: prepare(T2V, {"prompt": "boat two"}), tmp_path / "b"))
 
     (_, a), (_, b) = run(both())
     submits = fal_env.submits()
@@ -267,12 +269,23 @@ def test_no_key_or_data_uri_in_logs_and_errors(fal_env, tmp_path, captured_logs)
     assert "base64,iVBOR" not in captured_logs.text
 
 
+def test_identical_concurrent_requests_share_one_job(fal_env, tmp_path):
+    async def both():
+        return await asyncio.gather(t2v(tmp_path / "a"), t2v(tmp_path / "b"))
+
+    (_, a), (_, b) = run(both())
+    assert a == b and fal_env.count("submit") == 1
+
+
 def test_same_request_in_one_process_is_not_paid_twice(fal_env, tmp_path):
     _, first = run(t2v(tmp_path))
     updates = []
     _, again = run(t2v(tmp_path, on_update=updates.append))
     assert again == first and fal_env.count("submit") == 1
     assert "no new charge" in updates[-1].text
-    first.path.unlink()  # the file is gone: the request is run again
+    first.path.unlink()  # the file is gone: fetched again from fal's result, not paid again
     _, third = run(t2v(tmp_path))
-    assert fal_env.count("submit") == 2 and third.path.exists()
+    assert fal_env.count("submit") == 1 and fal_env.count("file") == 2
+    assert third.path.read_bytes() == fal_env.video_bytes
+    _, take = run(t2v(tmp_path, take=1))  # a new take is a new paid job
+    assert fal_env.count("submit") == 2 and take.request_id != first.request_id

@@ -21,18 +21,8 @@ import torch
 HERE = Path(__file__).resolve().parent
 
 
-def _load(name: str, path: Path):
-    # By file path: works whatever the checkout's folder is called, installed or not.
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-media = _load("kling_test_media", HERE / "media.py")
-mo = _load("kling_media_out_under_test", HERE.parent / "nodes" / "media_out.py")
+import media  # noqa: E402  (tests/ is on sys.path: conftest.py)
+from comfyui_kling_video.nodes import media_out as mo  # noqa: E402  (the pack, loaded by conftest.py)
 
 W, H, FPS, SECONDS, RATE = 640, 360, 24, 2.0, 44100
 N = round(FPS * SECONDS)

@@ -11,7 +11,7 @@ from comfy_api.latest import ComfyExtension, InputImpl, io, ui
 from .catalog import CATALOG, Field, Variant
 from .errors import Interrupted
 from .job import Update, generate
-from .request import prepare
+from .request import prepare, quote
 
 log = logging.getLogger("kling_video")
 
@@ -189,7 +189,31 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
 NODES = [make_node(v) for v in CATALOG]
 
 
+def register_routes() -> None:
+    """POST /kling_video/price {node_type, values} → the price of those widget values, for the badge that
+    web/kling_price.js draws on every Kling node (the catalog stays the one source of prices)."""
+    from aiohttp import web
+    from server import PromptServer
+    from .catalog import variant as find
+
+    async def price(request):
+        data = await request.json()
+        try:
+            v = find(str(data.get("node_type", "")))
+            cost = quote(v, data.get("values") or {})
+        except (KeyError, ValueError, TypeError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        short = f"${cost.usd:.2f}" if cost.usd is not None else "price unknown"
+        if v.price.seconds_from and cost.usd is None and v.price.audio_off is not None:
+            short = f"${cost.rate or v.price.audio_off:g}/s of {v.price.seconds_from.replace('_', ' ')}"
+        return web.json_response({"usd": cost.usd, "text": short, "detail": str(cost)})
+
+    PromptServer.instance.routes.post("/kling_video/price")(price)
+
+
 class KlingVideoExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        # ComfyUI (0.3.64-0.3.75) calls this once at start and never calls on_load().
+        register_routes()
         from .comfy_helpers import HELPER_NODES
         return list(NODES) + HELPER_NODES

@@ -98,8 +98,10 @@ def _created_nothing(answer: Answer) -> bool:
 
 async def send(session: aiohttp.ClientSession, method: str, url: str, *, headers: dict,
                json_body: Any = None, body: Optional[bytes] = None, params: Optional[dict] = None,
-               retry: Retry = QUERY, what: str = "request") -> Answer:
-    """One logical request; returns a 2xx Answer or raises ProviderError (after retries)."""
+               retry: Retry = QUERY, what: str = "request", expect_json: bool = True) -> Answer:
+    """One logical request; returns a 2xx Answer or raises ProviderError (after retries). With
+    `expect_json`, a 2xx whose body is not a JSON object (a proxy's page, a cut-off body) counts as a
+    transient failure too."""
     send_headers = dict(headers)
     if json_body is not None:
         body = json.dumps(json_body, separators=(",", ":")).encode()
@@ -125,10 +127,17 @@ async def send(session: aiohttp.ClientSession, method: str, url: str, *, headers
                     f"have accepted it") from exc
         else:
             if 200 <= answer.status < 300:
-                return answer
-            last = error_from_answer(answer, what)
-            if answer.status not in _RETRY_STATUS or (retry.unsent_only and not _created_nothing(answer)):
-                raise last
+                if not expect_json or isinstance(answer.data, dict):
+                    return answer
+                last = ProviderError(f"{what}: HTTP {answer.status} with a malformed answer: "
+                                     f"{scrub(str(answer.data))[:200]!r}", status=answer.status, retryable=True)
+                if retry.unsent_only:  # the provider accepted something: never send it twice
+                    raise ProviderError(f"{last}; the request was not repeated because the provider may have "
+                                        "accepted it", status=answer.status)
+            else:
+                last = error_from_answer(answer, what)
+                if answer.status not in _RETRY_STATUS or (retry.unsent_only and not _created_nothing(answer)):
+                    raise last
             retry_after = retry_after_seconds(answer.headers)
         if attempt + 1 < retry.attempts:
             wait = retry.delay(attempt, retry_after)

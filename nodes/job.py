@@ -130,8 +130,8 @@ class Job:
             # The submit is not interruptible half-way: once sent, we must learn its request id.
             self.handle = await queue.submit(self.variant.endpoint, body)
         except ProviderError as exc:
-            if getattr(exc, "unsent", False) or exc.status is not None:
-                self._record(state="failed", error=str(exc))  # the provider answered: no job exists
+            if exc.status is not None and exc.status >= 400:
+                self._record(state="failed", error=str(exc))  # the provider refused it: no job exists
             raise
         self._record(state="submitted", request_id=self.handle.request_id)
         if self.journal:

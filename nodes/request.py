@@ -321,6 +321,15 @@ def estimate_cost(variant: Variant, body: Mapping[str, Any], media_seconds: Opti
     return Cost(seconds, rate, round(seconds * rate, 4), basis)
 
 
+def quote(variant: Variant, values: Mapping[str, Any]) -> Cost:
+    """The price of a node's current widget values, for the live badge: no media, no validation."""
+    body: dict = {}
+    for f in variant.fields:
+        if f.name in values and f.kind not in MEDIA_KINDS:
+            body[f.wire] = split_list(values[f.name]) if f.kind == "string_list" else values[f.name]
+    return estimate_cost(variant, body)
+
+
 def _family_max_rate(variant: Variant) -> float:
     from .catalog import CATALOG
     rates = [r for v in CATALOG if v.family == variant.family and not v.price.per_request

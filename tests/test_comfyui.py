@@ -260,3 +260,15 @@ def test_key_never_leaves_the_environment(comfy, fal):
     for path in list((comfy.base / "output").rglob("*")) + journal:
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_live_price_route_and_badge_script(comfy):
+    quote = lambda node, **values: comfy.post("/kling_video/price", {"node_type": node, "values": values})
+    assert quote(I2V, duration="5", generate_audio=True, voice_ids="")["text"] == "$0.70"
+    assert quote(I2V, duration="10", generate_audio=True, voice_ids="")["text"] == "$1.40"
+    assert quote(I2V, duration="5", generate_audio=False, voice_ids="")["text"] == "$0.35"
+    assert quote(I2V, duration="5", generate_audio=True, voice_ids="v1")["text"] == "$0.84"
+    assert quote("KlingVideo_V16Pro_TextToVideo", duration="5")["text"] == "price unknown"
+    import urllib.request
+    with urllib.request.urlopen(comfy.url + "/extensions/comfyui-kling-video/kling_price.js") as r:
+        assert b"/kling_video/price" in r.read()

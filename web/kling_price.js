@@ -29,7 +29,7 @@ function attach(node) {
   node.badges ??= [];
   // A function badge is re-read at every draw, so it follows the widgets; it renders in both the classic
   // canvas and the Vue node renderer (onDrawForeground does not run in the latter).
-  node.badges.push(() => new window.LGraphBadge({ text: `💲 ${node.klingPrice}`, fgColor: "#fff", bgColor: "#2a6e3f" }));
+  node.badges.push(() => new window.LGraphBadge({ text: node.klingPrice, fgColor: "#fff", bgColor: "#2a6e3f" }));
   for (const w of node.widgets ?? []) {
     const original = w.callback;
     w.callback = function (...args) {

@@ -62,3 +62,25 @@ def test_lipsync_dry_run_with_media_files(tmp_path):
     assert r.returncode == 0, r.stderr
     assert '"video_url": "data:video/mp4;base64,…[' in r.stdout and '"audio_url": "data:audio/wav;base64,…[' in r.stdout
     assert "$0.07 (5 s × $0.014/s, billed on the video length)" in r.stdout  # 3 s rounded up to 5 s
+
+
+def test_dry_run_works_for_every_variant(tmp_path):
+    from comfyui_kling_video.nodes.catalog import CATALOG
+    from media import make_mp4
+    png = make_png(tmp_path / "start.png", 640, 480, (10, 120, 200))
+    clip = make_mp4(tmp_path / "clip.mp4", width=1280, height=720, fps=24, seconds=6.0)
+    files = {"image": [str(png)], "images": [str(png)], "mask": None, "video": [str(clip)], "audio": [str(clip)]}
+    failures = []
+    for v in CATALOG:
+        args = [v.key, "--dry-run"]
+        for f in v.fields:
+            if f.required and f.kind in files:
+                args += [f"--{f.name.replace('_', '-')}", *files[f.kind]]
+            elif f.required and f.kind == "text":
+                args += [f"--{f.name.replace('_', '-')}", "a test"]
+        if v.has("prompt") and not v.field("prompt").required:
+            args += ["--prompt", "a test"]
+        r = cli(*args)
+        if r.returncode != 0 or v.endpoint not in r.stdout or "estimated cost" not in r.stdout:
+            failures.append((v.key, r.stderr[-300:]))
+    assert not failures, failures

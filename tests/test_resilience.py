@@ -170,3 +170,10 @@ def test_unpriced_variant_counts_as_the_dearest_of_its_family(fal_env, tmp_path,
     with pytest.raises(SpendCapReached):
         asyncio.run(generate(lambda: prepare(v, {"prompt": "x"}), tmp_path))
     assert fal_env.count("submit") == 0
+
+
+def test_result_url_must_be_https(fal_env, tmp_path):
+    fal_env.inject("result", status=200, body={"video": {"url": f"http://{fal_env.host}/files/x/output.mp4"}})
+    with pytest.raises(ProviderError, match="not https"):
+        asyncio.run(t2v(tmp_path))
+    assert fal_env.count("file") == 0

@@ -85,6 +85,18 @@ UNKNOWN = Price(None, source="not published on fal's pages we could find")
 
 
 @dataclass(frozen=True)
+class Offer:
+    """A provider other than fal that serves a variant: its model id, the catalog fields (fal's wire
+    names) it can take, and its price. The provider's module maps the names onto its own wire format."""
+
+    provider: str
+    model: str
+    fields: tuple[str, ...]
+    price: Price
+    source: str
+
+
+@dataclass(frozen=True)
 class Variant:
     key: str                        # short stable id, also the CLI sub-command
     node_id: str                    # ComfyUI node id (prefixed: ids are global in ComfyUI)
@@ -102,6 +114,19 @@ class Variant:
     duration_field: str = "duration"
     audio_field: Optional[str] = None
     voice_field: Optional[str] = None
+    offers: tuple[Offer, ...] = ()   # providers besides fal
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return ("fal",) + tuple(o.provider for o in self.offers)
+
+    def offer(self, provider: str) -> Offer:
+        if provider == "fal":
+            return Offer("fal", self.endpoint, tuple(f.wire for f in self.fields), self.price, self.source)
+        for o in self.offers:
+            if o.provider == provider:
+                return o
+        raise KeyError(f"{self.display_name} is not served by {provider}; it is by: {', '.join(self.providers)}")
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -224,7 +249,7 @@ def _fal(model_path: str) -> str:
 
 
 def text_to_video(key, node_id, name, model_path, price, *, source, cfg=True, camera=False, audio=False,
-                  v3=False, aliases=(), typical=120) -> Variant:
+                  v3=False, aliases=(), typical=120, offers=()) -> Variant:
     if v3:
         fields = (prompt(required=False), SHOTS, duration(DURATIONS_3_15), ASPECT, NEGATIVE, CFG, AUDIO, VOICES,
                   Field("shot_type", "enum", default="customize", options=("customize", "intelligent"),
@@ -238,11 +263,12 @@ def text_to_video(key, node_id, name, model_path, price, *, source, cfg=True, ca
                    source=source, aliases=aliases, typical_seconds=typical,
                    rules=(rule_prompt_or_shots,) if v3 else ((rule_one_camera,) if camera else ()),
                    audio_field="generate_audio" if (audio or v3) else None,
-                   voice_field="voice_ids" if v3 else None)
+                   voice_field="voice_ids" if v3 else None, offers=offers)
 
 
 def image_to_video(key, node_id, name, model_path, price, *, source, end=False, aspect=False, masks=False,
-                   cfg=True, modern=False, audio=False, voices=False, v3=False, aliases=(), typical=150) -> Variant:
+                   cfg=True, modern=False, audio=False, voices=False, v3=False, aliases=(), typical=150,
+                   offers=()) -> Variant:
     if modern or v3:  # v2.6 and v3 name the frames start_image_url / end_image_url
         fields = (image("start_image_url", "start_frame", True, START, "image"),
                   image("end_image_url", "end_frame", False, END, "end-image"))
@@ -261,7 +287,7 @@ def image_to_video(key, node_id, name, model_path, price, *, source, end=False, 
                    source=source, aliases=aliases, typical_seconds=typical,
                    rules=(rule_prompt_or_shots,) if v3 else (),
                    audio_field="generate_audio" if (audio or v3) else None,
-                   voice_field="voice_ids" if (voices or v3) else None)
+                   voice_field="voice_ids" if (voices or v3) else None, offers=offers)
 
 
 def per_second(rate: float, source: str) -> Price:
@@ -273,6 +299,30 @@ def audio_rates(off: float, on: float, voice: Optional[float], source: str) -> P
 
 
 _PP = "reference/provider_protocols.md §2.2"
+_NO_PRICE = Price(None, source="the provider publishes no per-second price we could find (provider_protocols.md §3-§5)")
+
+# Kling 2.6 Pro on the other providers (provider_protocols.md §3 AI/ML API, §4 Vercel AI Gateway, §5 Kling).
+V26_I2V_OFFERS = (
+    Offer("kling", "kling-v2-6", ("start_image_url", "end_image_url", "prompt", "duration", "negative_prompt",
+                                  "generate_audio", "voice_ids"), _NO_PRICE,
+          "provider_protocols.md §5.4 (POST /v1/videos/image2video, model_name kling-v2-6, mode pro)"),
+    Offer("aimlapi", "klingai/video-v2-6-pro-image-to-video",
+          ("start_image_url", "end_image_url", "prompt", "duration", "negative_prompt", "generate_audio"), _NO_PRICE,
+          "seed 004; provider_protocols.md §3.2 (tail_image_url from the older AI/ML API spec)"),
+    Offer("vercel", "klingai/kling-v2.6-i2v", ("start_image_url", "end_image_url", "prompt", "duration",
+                                               "negative_prompt", "generate_audio", "voice_ids"), _NO_PRICE,
+          "seed 002; provider_protocols.md §4.1-§4.2"),
+)
+V26_T2V_OFFERS = (
+    Offer("kling", "kling-v2-6", ("prompt", "duration", "aspect_ratio", "negative_prompt", "generate_audio"),
+          _NO_PRICE, "provider_protocols.md §5.4 (text2video; cfg_scale is not supported by kling-v2.x)"),
+    Offer("aimlapi", "klingai/video-v2-6-pro-text-to-video",
+          ("prompt", "duration", "aspect_ratio", "negative_prompt", "cfg_scale", "generate_audio"), _NO_PRICE,
+          "seed 004; provider_protocols.md §3.2"),
+    Offer("vercel", "klingai/kling-v2.6-t2v", ("prompt", "duration", "aspect_ratio", "negative_prompt",
+                                               "generate_audio"), _NO_PRICE,
+          "provider_protocols.md §4 (model id by analogy with klingai/kling-v2.6-i2v; cfgScale: not v2.x)"),
+)
 _SEED = "seed 003"
 _TYPES = "@fal-ai/client 1.10.1 types (provider_protocols.md Appendix A)"
 
@@ -303,7 +353,7 @@ CATALOG: tuple[Variant, ...] = (
                   audio_rates(0.07, 0.14, None, "seed 000 ($0.14/s with audio); fal llms.txt $0.07/s without "
                                                f"({_PP} rows 1-2)"),
                   audio=True, aliases=("t2v",), typical=150,
-                  source=f"{_SEED} TextToVideoV26ProRequest; {_TYPES}"),
+                  source=f"{_SEED} TextToVideoV26ProRequest; {_TYPES}", offers=V26_T2V_OFFERS),
     text_to_video("v3-std-t2v", "KlingVideo_V3Std_TextToVideo", "Kling 3.0 Standard Text to Video",
                   "v3/standard/text-to-video",
                   audio_rates(0.084, 0.126, 0.154, f"{_PP} row 8"), v3=True, typical=180,
@@ -353,7 +403,7 @@ CATALOG: tuple[Variant, ...] = (
                    audio_rates(0.07, 0.14, 0.168, "seed 000 ('0.14 (with audio)', 5 s = $0.70); fal llms.txt: "
                                                   f"$0.07/s without audio, $0.168/s with voice control ({_PP} row 1)"),
                    modern=True, cfg=False, audio=True, voices=True, aliases=("i2v",), typical=180,
-                   source=f"seed 003 Input schema, seed 000; {_TYPES}"),
+                   source=f"seed 003 Input schema, seed 000; {_TYPES}", offers=V26_I2V_OFFERS),
     image_to_video("v3-std-i2v", "KlingVideo_V3Std_ImageToVideo", "Kling 3.0 Standard Image to Video",
                    "v3/standard/image-to-video",
                    audio_rates(0.084, 0.126, 0.154, "https://fal.ai/models/fal-ai/kling-video/v3/standard/image-to-video"), v3=True, typical=180,

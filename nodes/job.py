@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,10 @@ from typing import Awaitable, Callable, Optional
 
 import aiohttp
 
-from . import http
+from . import http, providers
 from .errors import Interrupted, JobFailed, ProviderError, scrub
-from .providers import fal
+from .providers.base import Client, Handle
 from .journal import Journal, check_cap, now_iso
-from .media_in import Media, inline_max
 from .probe import MediaError, probe_video
 from .request import PreparedRequest
 
@@ -79,7 +79,7 @@ class Job:
         self.on_update = on_update
         self.interrupted = interrupted
         self.limits = limits or Limits()
-        self.handle: Optional[fal.Handle] = None
+        self.handle: Optional[Handle] = None
         self.started = 0.0
         self.phase_since = 0.0
         self.phase = "submitting"
@@ -88,13 +88,16 @@ class Job:
     # -- public -------------------------------------------------------------------------------
     async def run(self, resume: Optional[dict] = None) -> JobResult:
         """Submit (or, given a journal record with a request id, reattach), follow, fetch, download."""
-        key = fal.api_key()  # a missing key is reported before anything is sent
+        module = providers.get(self.prepared.provider)
+        credentials = module.credentials()  # a missing key is reported before anything is sent
         self.started = time.monotonic()
         async with http.new_session() as session:
-            queue = fal.FalQueue(session, key)
+            queue = module.CLIENT(session, credentials)
             if resume and resume.get("request_id"):
-                self.handle = fal.Handle(self.variant.endpoint, resume["request_id"])
-                self._set_phase("queued", f"reattached to fal request {self.handle.request_id} (no new charge)", 0.02)
+                self.handle = Handle(self.prepared.provider, self.prepared.model, resume["request_id"],
+                                     resume.get("handle_data") or {})
+                self._set_phase("queued", f"reattached to {self.who} request {self.handle.request_id} "
+                                          "(no new charge)", 0.02)
             else:
                 await self._submit(queue)
             try:
@@ -103,11 +106,11 @@ class Job:
                     final = await self._guard(self._follow(queue), queue)
                     if final.get("error"):
                         raise await self._failure(queue, final)
-                    result = await self._guard(queue.result(self.handle), queue)
+                    result = await self._guard(queue.result(self.handle, final), queue)
                     self._record(state="completed", result=result)
                 path = None
                 if self.variant.output == "video":
-                    url = fal.video_url(result)
+                    url = queue.video_url(result)
                     self._set_phase("downloading", "downloading the video", 0.92)
                     path = await self._guard(self._download_checked(session, url), queue, cancel_remote=False)
                     self._record(state="downloaded", path=str(path))
@@ -117,31 +120,35 @@ class Job:
         self._set_phase("done", f"done in {time.monotonic() - self.started:.0f} s", 1.0)
         return JobResult(self.handle.request_id, path, result)
 
-    async def _submit(self, queue: fal.FalQueue) -> None:
-        self._set_phase("submitting", f"submitting to fal.ai ({self.prepared.cost})", 0.0)
-        body = await self._wire_body(queue, self.prepared.body)
+    @property
+    def who(self) -> str:
+        return providers.get(self.prepared.provider).TITLE
+
+    async def _submit(self, queue: Client) -> None:
+        self._set_phase("submitting", f"submitting to {self.who} ({self.prepared.cost})", 0.0)
+        body = await queue.wire(self.prepared.model, self.prepared.body, lambda text: self._emit(text, 0.0))
         if self.journal:
             check_cap(self.journal, self.prepared.cost.capped_usd, self.variant.display_name)
         # Recorded before sending: a crash from here on leaves a trace instead of a silent double charge.
-        self._record(state="pending", provider=fal.NAME, endpoint=self.variant.endpoint,
+        self._record(state="pending", provider=self.prepared.provider, endpoint=self.prepared.model,
                      variant=self.variant.key, cost=str(self.prepared.cost), price=self.prepared.cost.usd,
                      created=now_iso())
         try:
             # The submit is not interruptible half-way: once sent, we must learn its request id.
-            self.handle = await queue.submit(self.variant.endpoint, body)
+            self.handle = await queue.submit(self.prepared.model, body, self.key)
         except ProviderError as exc:
             if exc.status is not None and exc.status >= 400:
                 self._record(state="failed", error=str(exc))  # the provider refused it: no job exists
             raise
-        self._record(state="submitted", request_id=self.handle.request_id)
+        self._record(state="submitted", request_id=self.handle.request_id, handle_data=self.handle.data)
         if self.journal:
             c = self.prepared.cost
             self.journal.record_spend({
-                "time": now_iso(), "provider": fal.NAME, "endpoint": self.variant.endpoint,
+                "time": now_iso(), "provider": self.prepared.provider, "endpoint": self.prepared.model,
                 "request_id": self.handle.request_id, "seconds": c.seconds, "price": c.usd,
                 "audio": bool(self.prepared.body.get(self.variant.audio_field)) if self.variant.audio_field else None,
                 "estimate": str(c)})
-        log.info("kling-video: submitted %s as request %s (%s)", self.variant.endpoint,
+        log.info("kling-video: submitted %s as request %s (%s)", self.prepared.model,
                  self.handle.request_id, self.prepared.cost)
         self._set_phase("queued", "queued", 0.02)
 
@@ -160,56 +167,17 @@ class Job:
                 damaged = path.with_name(path.name + ".damaged")
                 os.replace(path, damaged)
                 log.warning("kling-video: %s (attempt %d); kept as %s", exc, attempt, damaged.name)
-        raise ProviderError(f"the video of fal request {self.handle.request_id} arrived damaged twice "
-                            f"({exc}); it stays at fal for about an hour: {url}", request_id=self.handle.request_id)
-
-    async def _wire_body(self, queue: fal.FalQueue, value):
-        """Media → data URI, or an upload to fal's storage when it is larger than inline_max()."""
-        if isinstance(value, Media):
-            if len(value.data) <= inline_max():
-                return value.data_uri()
-            self._emit(f"uploading {value.name} ({len(value.data) / MB:.1f} MB)", 0.0)
-            return await queue.upload(value.data, value.mime, value.name)
-        if isinstance(value, dict):
-            return {k: await self._wire_body(queue, v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [await self._wire_body(queue, v) for v in value]
-        return value
+        raise ProviderError(f"the video of {self.who} request {self.handle.request_id} arrived damaged twice "
+                            f"({exc}); it stays at the provider for a while: {url}", request_id=self.handle.request_id)
 
     # -- following the job ---------------------------------------------------------------------
-    async def _follow(self, queue: fal.FalQueue) -> dict:
-        """Status objects until COMPLETED: the SSE stream notices completion at once with a single
-        request; polling (once a second) is the fallback when the stream is unavailable."""
-        failures = 0
-        while True:
-            try:
-                async for status in queue.stream(self.handle):
-                    failures = 0
-                    self._on_status(status)
-                    if status["status"] == "COMPLETED":
-                        return status
-            except fal.StreamUnavailable as exc:
-                log.info("kling-video: status stream unavailable (%s); polling instead", exc)
-                return await self._poll(queue)
-            except ProviderError as exc:
-                if not exc.retryable:
-                    raise
-                failures += 1
-                log.warning("kling-video: %s; reconnecting (%d)", exc, failures)
-            # A dropped stream may have missed the COMPLETED event: ask once before reconnecting.
-            status = await queue.status(self.handle)
+    async def _follow(self, queue: Client) -> dict:
+        """Status objects until COMPLETED (each provider normalises its own states to fal's)."""
+        async for status in queue.statuses(self.handle, self.limits.poll_interval):
             self._on_status(status)
             if status["status"] == "COMPLETED":
                 return status
-            await asyncio.sleep(min(0.2 * 2 ** failures, 5.0))
-
-    async def _poll(self, queue: fal.FalQueue) -> dict:
-        while True:
-            status = await queue.status(self.handle)
-            self._on_status(status)
-            if status["status"] == "COMPLETED":
-                return status
-            await asyncio.sleep(self.limits.poll_interval)
+        raise ProviderError(f"{self.who} status ended before the job completed", retryable=True)
 
     def _on_status(self, status: dict) -> None:
         state = status["status"]
@@ -239,18 +207,18 @@ class Job:
             text += f"\n{scrub(last_log)[:200]}"
         self._emit(text, 0.05 + 0.85 * min(elapsed / typical, 0.97))
 
-    async def _failure(self, queue: fal.FalQueue, final: dict) -> JobFailed:
+    async def _failure(self, queue: Client, final: dict) -> JobFailed:
         message = f"{final.get('error')}" + (f" ({final['error_type']})" if final.get("error_type") else "")
         try:
             # The result replays the model's error with its details; it will not get better with retries.
-            await queue.result(self.handle, retry=http.NO_RETRY)
+            await queue.result(self.handle, final, quick=True)
         except ProviderError as exc:
             message += f"; {exc}"
-        return JobFailed(f"Kling job {self.handle.request_id} on fal failed: {message}",
+        return JobFailed(f"Kling job {self.handle.request_id} on {self.who} failed: {message}",
                          request_id=self.handle.request_id)
 
     # -- interrupt and deadlines ------------------------------------------------------------------
-    async def _guard(self, coro: Awaitable, queue: fal.FalQueue, cancel_remote: bool = True):
+    async def _guard(self, coro: Awaitable, queue: Client, cancel_remote: bool = True):
         """Await `coro`, but give up on interrupt, queue-wait limit or deadline (cancelling the job)."""
         task = asyncio.ensure_future(coro)
         try:
@@ -268,28 +236,28 @@ class Job:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         rid = self.handle.request_id
-        outcome = "kept at fal (it was already finished)"
+        outcome = f"kept at {self.who} (it was already finished)"
         if cancel_remote:
             try:
                 word = await queue.cancel(self.handle)
-                outcome = f"cancel sent to fal ({word})"
+                outcome = f"cancel sent to {self.who} ({word})"
                 if word != "ALREADY_COMPLETED":
                     self._record(state="cancelled", error=reason)
                 else:  # the cancel raced the completion: the paid result is there to collect next time
-                    outcome = "already finished at fal: run the node again to collect it at no new cost"
+                    outcome = f"already finished at {self.who}: run the node again to collect it at no new cost"
             except ProviderError as exc:
                 outcome = f"cancel failed: {exc}; run the node again to reattach to it"
         log.warning("kling-video: request %s stopped: %s; %s", rid, reason, outcome)
         if reason == "interrupted":
-            raise Interrupted(f"Interrupted: fal request {rid} {outcome}")
-        raise ProviderError(f"{reason}: fal request {rid} {outcome}", request_id=rid)
+            raise Interrupted(f"Interrupted: {self.who} request {rid} {outcome}")
+        raise ProviderError(f"{reason}: {self.who} request {rid} {outcome}", request_id=rid)
 
     def _stop_reason(self) -> str:
         now = time.monotonic()
         if self.interrupted():
             return "interrupted"
         if self.phase == "queued" and now - self.phase_since > self.limits.queue_wait:
-            return (f"still queued after {self.limits.queue_wait:.0f} s (is your fal balance empty? "
+            return (f"still queued after {self.limits.queue_wait:.0f} s (is your {self.who} balance empty? "
                     "set KLING_VIDEO_QUEUE_TIMEOUT to wait longer)")
         if now - self.started > self.limits.deadline:
             return f"not finished after {self.limits.deadline:.0f} s (KLING_VIDEO_TIMEOUT)"
@@ -301,7 +269,8 @@ class Job:
             raise ProviderError(f"refusing to download a result that is not https: {url[:120]}")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        final = self.out_dir / f"{stamp}_{self.variant.key}_{self.handle.request_id}.mp4"
+        rid = re.sub(r"[^\w.-]+", "_", self.handle.request_id)[:80]  # AI/ML API ids carry ':model/name'
+        final = self.out_dir / f"{stamp}_{self.variant.key}_{rid}.mp4"
         part = final.with_name(final.name + ".part")
         have = 0
         part.write_bytes(b"")
@@ -343,7 +312,7 @@ class Job:
             log.warning("kling-video: %s; resuming at byte %d", error, have)
             await asyncio.sleep(0.5 * 2 ** attempt)
         raise ProviderError(f"could not download the video of request {self.handle.request_id}: {error}; "
-                            f"the result stays at fal for about an hour: {url}", request_id=self.handle.request_id)
+                            f"the result stays at {self.who} for a while: {url}", request_id=self.handle.request_id)
 
     # -- progress --------------------------------------------------------------------------------
     def _set_phase(self, phase: str, text: str, fraction: float) -> None:
@@ -361,7 +330,7 @@ class Job:
 
 def request_hash(prepared: PreparedRequest, take: int = 0) -> str:
     """Canonical hash of (provider, endpoint, body, take); media count by their content's digest."""
-    canonical = json.dumps([fal.NAME, prepared.variant.endpoint, prepared.body, take], sort_keys=True,
+    canonical = json.dumps([prepared.provider, prepared.model, prepared.body, take], sort_keys=True,
                            separators=(",", ":"), default=lambda m: f"sha256:{m.digest}")
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -400,14 +369,15 @@ async def _generate(prepared: PreparedRequest, out_dir: Path, journal: Journal, 
     if record and record.get("state") == "downloaded" and record.get("request_id"):
         path = Path(record["path"]) if record.get("path") else None
         if path is None or await asyncio.to_thread(_intact, path):
-            on_update(Update("done", f"cached result of fal request {record['request_id']}: no new charge",
+            on_update(Update("done", f"cached result of {record.get('provider', 'fal')} request "
+                                     f"{record['request_id']}: no new charge",
                              1.0, record["request_id"]))
             return JobResult(record["request_id"], path, record.get("result") or {})
     if record and record.get("state") == "pending":
         raise ProviderError(
             f"an earlier submit of this exact request (journal {key[:12]}, {record.get('created')}) was cut off "
-            "before fal answered, so it may have started a paid job we cannot follow. Check "
-            "https://fal.ai/dashboard/requests; to submit again anyway, raise the node's `take`.")
+            "before the provider answered, so it may have started a paid job we cannot follow. Check "
+            "your provider's dashboard; to submit again anyway, raise the node's `take`.")
     resume = record if record and record.get("state") in ("submitted", "completed", "downloaded") else None
     job = Job(prepared, out_dir, journal=journal, key=key, **job_options)
     return await job.run(resume=resume)

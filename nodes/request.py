@@ -40,8 +40,14 @@ class Cost:
 @dataclass(frozen=True)
 class PreparedRequest:
     variant: Variant
-    body: dict
+    body: dict              # fal's field names; the provider's module maps them onto its wire format
     cost: Cost
+    provider: str = "fal"
+    model: str = ""         # the provider's model id or endpoint
+
+    def __post_init__(self):
+        if not self.model:
+            object.__setattr__(self, "model", self.variant.endpoint)
 
 
 def split_list(value: Any) -> list[str]:
@@ -259,8 +265,9 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, (str, list, dict)) and not value)
 
 
-def prepare(variant: Variant, inputs: Mapping[str, Any]) -> PreparedRequest:
-    """Check every input, encode the media, and price the request. Sends nothing."""
+def prepare(variant: Variant, inputs: Mapping[str, Any], provider: str = "fal") -> PreparedRequest:
+    """Check every input (for this provider), encode the media, and price the request. Sends nothing."""
+    offer = variant.offer(provider)
     body: dict = {}
     # Cheap checks first, so a typo is reported before seconds of image encoding.
     for f in variant.fields:
@@ -284,14 +291,37 @@ def prepare(variant: Variant, inputs: Mapping[str, Any]) -> PreparedRequest:
     for rule in variant.rules:
         rule(body, _fail, ctx.seconds)
     _check_voice_references(variant, body)
+    _check_provider_fields(variant, offer, body)
     # Keep the catalog's field order on the wire: stable bodies make stable request hashes.
     order = [f.wire for f in variant.fields]
     ordered = {k: body[k] for k in sorted(body, key=lambda k: order.index(k) if k in order else len(order))}
-    return PreparedRequest(variant, ordered, estimate_cost(variant, ordered, ctx.seconds))
+    return PreparedRequest(variant, ordered, estimate_cost(variant, ordered, ctx.seconds, offer.price),
+                           provider, offer.model)
 
 
-def estimate_cost(variant: Variant, body: Mapping[str, Any], media_seconds: Optional[dict] = None) -> Cost:
-    p = variant.price
+def _check_provider_fields(variant: Variant, offer, body: dict) -> None:
+    """A field the provider cannot take is refused, never silently dropped; left at its default it is
+    simply not sent (the provider applies its own default)."""
+    if offer.provider == "fal":  # the catalog is written in fal's terms: fal takes the whole body
+        return
+    for wire in [w for w in body if w not in offer.fields]:
+        f = variant.field(wire)
+        if body[wire] == f.default or (f.kind == "string_list" and not body[wire]):
+            del body[wire]
+            continue
+        able = [p for p in variant.providers if wire in variant.offer(p).fields]
+        _fail(f.name, f"{_title(offer.provider)} cannot take it; {', '.join(map(_title, able))} can "
+                      f"(or leave it at its default, {f.default!r})")
+
+
+def _title(provider: str) -> str:
+    from . import providers
+    return providers.get(provider).TITLE
+
+
+def estimate_cost(variant: Variant, body: Mapping[str, Any], media_seconds: Optional[dict] = None,
+                  price=None) -> Cost:
+    p = price or variant.price
     audio = bool(body.get(variant.audio_field)) if variant.audio_field else False
     voices = bool(body.get(variant.voice_field)) if variant.voice_field else False
     if audio and voices and p.voice is not None:

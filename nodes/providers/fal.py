@@ -9,19 +9,26 @@ import asyncio
 import json
 import logging
 import os
-from dataclasses import dataclass
 from typing import AsyncIterator, Optional
 
 import aiohttp
 
 from .. import http
 from ..errors import JobFailed, MissingCredentials, ProviderError
+from ..media_in import Media, inline_max
+from .base import Client, Handle, walk_media
 
 log = logging.getLogger("kling_video")
 
 NAME = "fal"
+TITLE = "fal.ai"
+ENV = ("FAL_KEY",)
 KEY_HELP = ("Create a key at https://fal.ai/dashboard/keys and set it as the FAL_KEY environment variable "
             "(export FAL_KEY=... before starting ComfyUI).")
+
+
+def credentials() -> str:
+    return api_key()
 
 
 def api_key() -> str:
@@ -49,32 +56,34 @@ def app_path(endpoint: str) -> str:
     return "/".join(endpoint.split("/")[:2])
 
 
-@dataclass(frozen=True)
-class Handle:
-    endpoint: str
-    request_id: str
-
-    @property
-    def base(self) -> str:
-        return f"{queue_base()}/{app_path(self.endpoint)}/requests/{self.request_id}"
-
-    @property
-    def status_url(self) -> str:
-        return f"{self.base}/status"
-
-    @property
-    def response_url(self) -> str:
-        return self.base
-
-    @property
-    def cancel_url(self) -> str:
-        return f"{self.base}/cancel"
+def _base(handle: Handle) -> str:
+    return f"{queue_base()}/{app_path(handle.model)}/requests/{handle.request_id}"
 
 
-class FalQueue:
+class FalQueue(Client):
+    name = NAME
+
     def __init__(self, session: aiohttp.ClientSession, key: Optional[str] = None):
         self.session = session
         self._auth = {"Authorization": f"Key {key or api_key()}"}
+
+    async def wire(self, model: str, body: dict, emit) -> dict:
+        """fal takes the body as is; media go inline as data URIs, or through fal's storage when large."""
+        uploads = {}
+
+        async def upload_large(value):
+            if isinstance(value, Media) and len(value.data) > inline_max() and value.digest not in uploads:
+                emit(f"uploading {value.name} ({len(value.data) / 1e6:.1f} MB)")
+                uploads[value.digest] = await self.upload(value.data, value.mime, value.name)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    await upload_large(v)
+            elif isinstance(value, list):
+                for v in value:
+                    await upload_large(v)
+
+        await upload_large(body)
+        return walk_media(body, lambda m: uploads.get(m.digest) or m.data_uri())
 
     async def _send(self, method: str, url: str, what: str, **kw) -> http.Answer:
         try:
@@ -103,26 +112,56 @@ class FalQueue:
             raise ProviderError(f"fal upload of {name}: no access_url in {str(answer.data)[:200]}")
         return str(url)
 
-    async def submit(self, endpoint: str, body: dict) -> Handle:
-        answer = await self._send("POST", f"{queue_base()}/{endpoint}", f"fal submit to {endpoint}",
-                                  json_body=body, retry=http.SUBMIT)
-        data = answer.data if isinstance(answer.data, dict) else {}
-        request_id = data.get("request_id")
+    async def submit(self, model: str, wire_body: dict, key: str = "") -> Handle:
+        answer = await self._send("POST", f"{queue_base()}/{model}", f"fal submit to {model}",
+                                  json_body=wire_body, retry=http.SUBMIT)
+        request_id = answer.data.get("request_id")
         if not request_id:
-            raise ProviderError(f"fal submit to {endpoint}: the answer has no request_id: {str(answer.data)[:300]}")
-        return Handle(endpoint, str(request_id))
+            raise ProviderError(f"fal submit to {model}: the answer has no request_id: {str(answer.data)[:300]}")
+        return Handle(NAME, model, str(request_id))
 
     async def status(self, handle: Handle, logs: bool = True) -> dict:
-        answer = await self._send("GET", handle.status_url, f"fal status of {handle.request_id}",
+        answer = await self._send("GET", f"{_base(handle)}/status", f"fal status of {handle.request_id}",
                                   params={"logs": "1" if logs else "0"})
         return _status_object(answer.data)
+
+    async def statuses(self, handle: Handle, poll_interval: float):
+        """The SSE stream notices completion at once with a single request; polling (at most once a
+        second) is the fallback when the stream is unavailable."""
+        failures = 0
+        while True:
+            try:
+                async for status in self.stream(handle):
+                    failures = 0
+                    yield status
+                    if status["status"] == "COMPLETED":
+                        return
+            except StreamUnavailable as exc:
+                log.info("kling-video: status stream unavailable (%s); polling instead", exc)
+                while True:
+                    status = await self.status(handle)
+                    yield status
+                    if status["status"] == "COMPLETED":
+                        return
+                    await asyncio.sleep(poll_interval)
+            except ProviderError as exc:
+                if not exc.retryable:
+                    raise
+                failures += 1
+                log.warning("kling-video: %s; reconnecting (%d)", exc, failures)
+            # A dropped stream may have missed the COMPLETED event: ask once before reconnecting.
+            status = await self.status(handle)
+            yield status
+            if status["status"] == "COMPLETED":
+                return
+            await asyncio.sleep(min(0.2 * 2 ** failures, 5.0))
 
     async def stream(self, handle: Handle) -> AsyncIterator[dict]:
         """Status objects from fal's server-sent events until COMPLETED.
 
         Raises StreamUnavailable when the stream cannot be used at all (the caller polls instead) and
         ProviderError on a broken connection (the caller reconnects)."""
-        url = f"{handle.status_url}/stream"
+        url = f"{_base(handle)}/status/stream"
         headers = {**self._auth, "Accept": "text/event-stream"}
         try:
             resp = await self.session.get(url, params={"logs": "1"}, headers=headers,
@@ -152,10 +191,11 @@ class FalQueue:
                 raise ProviderError(f"fal status stream broke ({exc.__class__.__name__})", retryable=True) from exc
         raise ProviderError("fal status stream closed before COMPLETED", retryable=True)
 
-    async def result(self, handle: Handle, retry: http.Retry = http.QUERY) -> dict:
+    async def result(self, handle: Handle, final: Optional[dict] = None, quick: bool = False) -> dict:
+        """The model output. `quick`: one attempt (a failed job's result only replays its error)."""
+        retry = http.NO_RETRY if quick else http.QUERY
         try:
-            answer = await self._send("GET", handle.response_url, f"fal result of {handle.request_id}",
-                                      retry=retry)
+            answer = await self._send("GET", _base(handle), f"fal result of {handle.request_id}", retry=retry)
         except ProviderError as exc:
             if exc.status is not None and exc.status not in http._RETRY_STATUS:
                 raise JobFailed(f"{exc}", status=exc.status, request_id=handle.request_id) from None
@@ -164,10 +204,13 @@ class FalQueue:
             raise ProviderError(f"fal result of {handle.request_id} is not JSON: {str(answer.data)[:200]}")
         return answer.data
 
+    def video_url(self, result: dict) -> str:
+        return video_url(result)
+
     async def cancel(self, handle: Handle) -> str:
         """Ask fal to cancel; returns fal's status word. Never raises for an already finished job."""
         try:
-            answer = await self._send("PUT", handle.cancel_url, f"fal cancel of {handle.request_id}",
+            answer = await self._send("PUT", f"{_base(handle)}/cancel", f"fal cancel of {handle.request_id}",
                                       retry=http.Retry(attempts=3, base=0.3, cap=2.0))
         except ProviderError as exc:
             if exc.status in (400, 404):
@@ -193,3 +236,6 @@ def video_url(result: dict) -> str:
     if not url:
         raise ProviderError(f"fal result has no video url: {json.dumps(result)[:300]}")
     return url
+
+
+CLIENT = FalQueue

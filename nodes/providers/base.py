@@ -1,0 +1,65 @@
+"""What every provider module offers the job runner. Provider modules know JSON and HTTP, never torch or
+ComfyUI; each maps the catalog's request body (fal's field names) onto its own wire format and back."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Optional
+
+from ..errors import ProviderError
+from ..media_in import Media
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A job at a provider. `data` holds whatever else reattaching needs (it is kept in the journal)."""
+
+    provider: str
+    model: str
+    request_id: str
+    data: dict = field(default_factory=dict)
+
+
+class CancelUnsupported(ProviderError):
+    """The provider has no way to cancel a job."""
+
+
+def walk_media(value: Any, convert: Callable[[Media], Any]) -> Any:
+    """The body with every Media replaced by convert(media)."""
+    if isinstance(value, Media):
+        return convert(value)
+    if isinstance(value, dict):
+        return {k: walk_media(v, convert) for k, v in value.items()}
+    if isinstance(value, list):
+        return [walk_media(v, convert) for v in value]
+    return value
+
+
+class Client:
+    """The interface Job uses; one subclass per provider."""
+
+    name = ""
+    can_cancel = True
+
+    async def wire(self, model: str, body: dict, emit: Callable[[str], None]) -> dict:
+        raise NotImplementedError
+
+    async def submit(self, model: str, wire_body: dict, key: str) -> Handle:
+        raise NotImplementedError
+
+    async def recover(self, model: str, key: str) -> Optional[Handle]:
+        """After a submit whose answer was lost: the job it may have created, if the provider can tell."""
+        return None
+
+    def statuses(self, handle: Handle, poll_interval: float) -> AsyncIterator[dict]:
+        """fal-style status objects ({status: IN_QUEUE|IN_PROGRESS|COMPLETED, queue_position, logs,
+        error}) until COMPLETED."""
+        raise NotImplementedError
+
+    async def result(self, handle: Handle, final: dict, quick: bool = False) -> dict:
+        raise NotImplementedError
+
+    def video_url(self, result: dict) -> str:
+        raise NotImplementedError
+
+    async def cancel(self, handle: Handle) -> str:
+        raise CancelUnsupported(f"{self.name} has no cancel")

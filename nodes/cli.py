@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import shutil
 import signal
 import sys
@@ -19,7 +20,7 @@ from .catalog import CATALOG, STRUCT_KINDS, Variant
 from .errors import InputError, Interrupted, KlingError, MissingCredentials, scrub
 from .job import Update, generate
 from .journal import home as journal_home
-from .providers import fal
+from . import providers
 from .request import describe_body, prepare
 
 
@@ -47,6 +48,8 @@ def _add_variant(sub, variant: Variant) -> None:
         else:
             p.add_argument(*flags, default=f.default, **kw)
     p.add_argument("--out", type=Path, default=None, help="where to write the MP4 (default: ./<variant>_<request id>.mp4)")
+    p.add_argument("--provider", choices=["auto", *variant.providers], default="auto",
+                   help="who runs the job (auto: the first of fal, kling, aimlapi, vercel with a key set)")
     p.add_argument("--take", type=int, default=0, help="0, 1, 2, ...: another number makes a new (paid) video "
                    "from the same inputs; the same number returns the journal's video at no cost")
     p.add_argument("--dry-run", action="store_true", help="print the exact request and its cost; send nothing")
@@ -115,15 +118,33 @@ def _inputs(args, variant: Variant) -> dict:
     return {f.name: _load(f.kind, getattr(args, f.name), f.name) for f in variant.fields}
 
 
-def _print_dry_run(prepared) -> None:
-    v = prepared.variant
-    print(f"POST {fal.queue_base()}/{v.endpoint}")
-    print("Authorization: Key $FAL_KEY")
-    print("Content-Type: application/json")
-    print()
-    print(scrub(json.dumps(describe_body(prepared.body), indent=2, ensure_ascii=False)))
-    print()
-    print(f"estimated cost: {prepared.cost}")
+def _print_dry_run(variant: Variant, inputs: dict, requested: str) -> None:
+    """Each provider's exact request (media shortened) and its cost; sends nothing, needs no key."""
+    names = variant.providers if requested == "auto" else (requested,)
+    prepared_by, refused = {}, {}
+    for name in names:
+        try:
+            prepared_by[name] = prepare(variant, inputs, name)
+        except InputError as exc:
+            refused[name] = exc
+    if not prepared_by:
+        raise next(iter(refused.values()))  # the inputs are wrong for everyone
+    for name in names:
+        module = providers.get(name)
+        if name in refused:
+            print(f"== {module.TITLE}: refused before sending: {refused[name]}\n")
+            continue
+        prepared = prepared_by[name]
+        wire = asyncio.run(module.CLIENT.__new__(module.CLIENT).wire(prepared.model, prepared.body, lambda t: None))
+        line, auth = module.describe(prepared.model, wire)
+        print(f"== {module.TITLE}\n{line}\n{auth}\nContent-Type: application/json\n")
+        print(_shorten(scrub(json.dumps(wire, indent=2, ensure_ascii=False))))
+        print(f"\nestimated cost: {prepared.cost}\n")
+
+
+def _shorten(text: str) -> str:
+    # Raw base64 (Kling, Vercel) is as bulky as a data URI: keep its length only.
+    return re.sub(r'"([A-Za-z0-9+/=]{200,})"', lambda m: f'"…[{len(m.group(1))} base64 chars]"', text)
 
 
 def markdown_table() -> str:
@@ -163,12 +184,13 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     variant: Variant = args.variant
     try:
-        if not args.dry_run:
-            fal.api_key()  # the first thing a new user needs to hear about
-        prepared = prepare(variant, _inputs(args, variant))
+        inputs = _inputs(args, variant)
         if args.dry_run:
-            _print_dry_run(prepared)
+            _print_dry_run(variant, inputs, args.provider)
             return 0
+        provider = providers.choose(variant, args.provider)  # a missing key is the first thing to hear
+        providers.get(provider).credentials()
+        prepared = prepare(variant, inputs, provider)
         out_dir = journal_home() / "outputs"  # the journal's copy; --out gets its own
         last = [""]
 
@@ -185,7 +207,7 @@ def main(argv=None) -> int:
             out = args.out or Path(f"{variant.key}_{done.request_id}.mp4")
             shutil.copyfile(done.path, out)
             print(out)
-        print(f"fal request {done.request_id}, est. {prepared.cost}")
+        print(f"{providers.get(provider).TITLE} request {done.request_id}, est. {prepared.cost}")
         return 0
     except MissingCredentials as exc:
         print(f"error: {exc}\n(nothing was sent; add --dry-run to see the request without a key)", file=sys.stderr)

@@ -8,8 +8,9 @@ from pathlib import Path
 import folder_paths
 from comfy_api.latest import ComfyExtension, InputImpl, io, ui
 
+from . import providers
 from .catalog import CATALOG, Field, Variant
-from .errors import Interrupted
+from .errors import Interrupted, MissingCredentials
 from .job import Update, generate
 from .request import prepare, quote
 
@@ -141,7 +142,10 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
             category=f"{CATEGORY}/{variant.family}" if variant.family else CATEGORY,
             description=f"{variant.description}\nEndpoint: {variant.endpoint}. "
                         f"Price (estimate): {variant.price.describe()}. Key: FAL_KEY environment variable.",
-            inputs=[_input(f) for f in variant.fields] + [TAKE()],
+            inputs=[_input(f) for f in variant.fields] + [TAKE(), io.Combo.Input(
+                "provider", options=["auto", *variant.providers], default="auto",
+                tooltip="Who runs the job. auto: the first of " + ", ".join(variant.providers) +
+                        " whose key is set (order: fal, Kling, AI/ML API, Vercel).")],
             outputs=[make() for make in outputs],
             hidden=[io.Hidden.unique_id, io.Hidden.dynprompt],
         )
@@ -157,12 +161,14 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
         progress = _Progress(node_id)
         out_dir = Path(folder_paths.get_output_directory()) / OUTPUT_SUBFOLDER
         take = int(inputs.pop("take", 0) or 0)
+        provider = providers.choose(variant, inputs.pop("provider", "auto"))
         try:
-            prepared, done = await generate(lambda: prepare(variant, inputs), out_dir, take=take,
+            prepared, done = await generate(lambda: prepare(variant, inputs, provider), out_dir, take=take,
                                             on_update=progress, interrupted=progress.interrupted)
         except Interrupted:
             raise progress.mm.InterruptProcessingException()
-        info = f"{variant.display_name} | fal request {done.request_id} | est. {prepared.cost}"
+        info = (f"{variant.display_name} | {providers.get(provider).TITLE} request {done.request_id} | "
+                f"est. {prepared.cost}")
         if variant.output == "voice":
             voice_id = str(done.result.get("voice_id", ""))
             progress(Update("done", f"voice id {voice_id}", 1.0, done.request_id))
@@ -200,7 +206,12 @@ def register_routes() -> None:
         data = await request.json()
         try:
             v = find(str(data.get("node_type", "")))
-            cost = quote(v, data.get("values") or {})
+            values = data.get("values") or {}
+            try:
+                provider = providers.choose(v, values.get("provider", "auto"))
+            except MissingCredentials:
+                provider = "fal"  # no key yet: show the reference price
+            cost = quote(v, values, provider)
         except (KeyError, ValueError, TypeError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
         short = f"${cost.usd:.2f}" if cost.usd is not None else "price unknown"

@@ -4,8 +4,10 @@ from __future__ import annotations
 import os
 import re
 
-# Environment variables whose values must never be echoed (later providers add theirs here).
-SECRET_ENV = ("FAL_KEY", "FAL_KEY_SECRET")
+# Environment variables whose values must never be echoed.
+SECRET_ENV = ("FAL_KEY", "FAL_KEY_SECRET", "AIMLAPI_KEY", "AI_GATEWAY_API_KEY", "KLINGAI_ACCESS_KEY",
+              "KLINGAI_SECRET_KEY")
+_JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
 
 _DATA_URI = re.compile(r"data:([\w/+.-]+);base64,[A-Za-z0-9+/=]{16,}")
 
@@ -17,7 +19,7 @@ def shorten_data_uris(text: str) -> str:
 
 def scrub(text: str) -> str:
     """Remove secrets and bulky data URIs from text meant for logs, errors or files."""
-    text = shorten_data_uris(str(text))
+    text = _JWT.sub("<JWT>", shorten_data_uris(str(text)))
     for name in SECRET_ENV:
         value = os.environ.get(name, "")
         # Short values would mangle ordinary words; real keys are long.

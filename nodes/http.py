@@ -179,6 +179,8 @@ def error_from_answer(answer: Answer, what: str) -> ProviderError:
     message = describe_detail(detail)
     if isinstance(message, str) and message.lstrip().startswith("<"):
         message = "(an HTML error page)"
-    return ProviderError(f"{what}: HTTP {answer.status}: {scrub(message)[:600]}", status=answer.status,
-                         request_id=answer.headers.get("x-fal-request-id"),
-                         retryable=answer.status in _RETRY_STATUS)
+    error = ProviderError(f"{what}: HTTP {answer.status}: {scrub(message)[:600]}", status=answer.status,
+                          request_id=answer.headers.get("x-fal-request-id"),
+                          retryable=answer.status in _RETRY_STATUS)
+    error.body = data  # providers read their own error codes from it
+    return error

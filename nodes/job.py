@@ -93,7 +93,9 @@ class Job:
         self.started = time.monotonic()
         async with http.new_session() as session:
             queue = module.CLIENT(session, credentials)
-            if resume and resume.get("request_id"):
+            if resume and resume.get("state") == "pending":
+                await self._recover(queue, resume)
+            elif resume and resume.get("request_id"):
                 self.handle = Handle(self.prepared.provider, self.prepared.model, resume["request_id"],
                                      resume.get("handle_data") or {})
                 self._set_phase("queued", f"reattached to {self.who} request {self.handle.request_id} "
@@ -119,6 +121,21 @@ class Job:
                 raise
         self._set_phase("done", f"done in {time.monotonic() - self.started:.0f} s", 1.0)
         return JobResult(self.handle.request_id, path, result)
+
+    async def _recover(self, queue: Client, record: dict) -> None:
+        """A submit whose answer never came: find the job it made, or submit where that cannot pay twice."""
+        self.handle = await queue.recover(self.prepared.model, self.key)
+        if self.handle:
+            self._record(state="submitted", request_id=self.handle.request_id, handle_data=self.handle.data)
+            self._set_phase("queued", f"found the job of the cut-off submit at {self.who}: "
+                                      f"{self.handle.request_id} (no new charge)", 0.02)
+        elif queue.idempotent_submit:
+            await self._submit(queue)
+        else:
+            raise ProviderError(
+                f"an earlier submit of this exact request (journal {self.key[:12]}, {record.get('created')}) was "
+                f"cut off before {self.who} answered, so it may have started a paid job we cannot follow. Check "
+                "your provider's dashboard; to submit again anyway, raise the node's `take`.")
 
     @property
     def who(self) -> str:
@@ -373,12 +390,7 @@ async def _generate(prepared: PreparedRequest, out_dir: Path, journal: Journal, 
                                      f"{record['request_id']}: no new charge",
                              1.0, record["request_id"]))
             return JobResult(record["request_id"], path, record.get("result") or {})
-    if record and record.get("state") == "pending":
-        raise ProviderError(
-            f"an earlier submit of this exact request (journal {key[:12]}, {record.get('created')}) was cut off "
-            "before the provider answered, so it may have started a paid job we cannot follow. Check "
-            "your provider's dashboard; to submit again anyway, raise the node's `take`.")
-    resume = record if record and record.get("state") in ("submitted", "completed", "downloaded") else None
+    resume = record if record and record.get("state") in ("pending", "submitted", "completed", "downloaded") else None
     job = Job(prepared, out_dir, journal=journal, key=key, **job_options)
     return await job.run(resume=resume)
 

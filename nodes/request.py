@@ -351,13 +351,13 @@ def estimate_cost(variant: Variant, body: Mapping[str, Any], media_seconds: Opti
     return Cost(seconds, rate, round(seconds * rate, 4), basis)
 
 
-def quote(variant: Variant, values: Mapping[str, Any]) -> Cost:
+def quote(variant: Variant, values: Mapping[str, Any], provider: str = "fal") -> Cost:
     """The price of a node's current widget values, for the live badge: no media, no validation."""
     body: dict = {}
     for f in variant.fields:
         if f.name in values and f.kind not in MEDIA_KINDS:
             body[f.wire] = split_list(values[f.name]) if f.kind == "string_list" else values[f.name]
-    return estimate_cost(variant, body)
+    return estimate_cost(variant, body, price=variant.offer(provider).price)
 
 
 def _family_max_rate(variant: Variant) -> float:

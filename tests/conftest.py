@@ -41,3 +41,43 @@ def fal_env(monkeypatch, tmp_path):
 def captured_logs(caplog):
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+PROVIDER_KEYS = ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "AIMLAPI_KEY", "AI_GATEWAY_API_KEY",
+                 "KLINGAI_ACCESS_KEY", "KLINGAI_SECRET_KEY")
+SECRET = "recognisable-secret-0123456789"
+
+
+@pytest.fixture(params=["fal", "kling", "aimlapi", "vercel"])
+def any_provider(request, monkeypatch, tmp_path):
+    """Each provider's fake over HTTPS, with only that provider's credentials set: (name, fake)."""
+    from media import make_mp4
+    name = request.param
+    video = make_mp4(tmp_path / "result.mp4", width=320, height=240, fps=24, seconds=1.0).read_bytes()
+    for var in PROVIDER_KEYS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("KLING_VIDEO_HOME", str(tmp_path / "kling-home"))
+    if name == "fal":
+        from fakes.fal import FakeFal as Fake
+        fake = Fake(tmp_path / "fake", key=SECRET, video_bytes=video)
+        env = {"FAL_KEY": SECRET, "FAL_QUEUE_RUN_HOST": "{host}", "FAL_RUN_HOST": "{host}", "FAL_REST_HOST": "{host}"}
+    elif name == "kling":
+        from fakes.kling import FakeKling as Fake
+        fake = Fake(tmp_path / "fake", access_key="access-" + SECRET, secret_key=SECRET, video_bytes=video)
+        env = {"KLINGAI_ACCESS_KEY": "access-" + SECRET, "KLINGAI_SECRET_KEY": SECRET, "KLINGAI_BASE_URL": "{base}"}
+    elif name == "aimlapi":
+        from fakes.aimlapi import FakeAimlapi as Fake
+        fake = Fake(tmp_path / "fake", key=SECRET, video_bytes=video)
+        env = {"AIMLAPI_KEY": SECRET, "AIMLAPI_BASE_URL": "{base}"}
+    else:
+        from fakes.vercel import FakeVercel as Fake
+        fake = Fake(tmp_path / "fake", key=SECRET, video_bytes=video)
+        env = {"AI_GATEWAY_API_KEY": SECRET, "AI_GATEWAY_BASE_URL": "{base}"}
+    with fake:
+        for var, value in env.items():
+            monkeypatch.setenv(var, value.format(host=fake.host, base=fake.base_url))
+        monkeypatch.setenv("SSL_CERT_FILE", str(fake.ca_path))
+        from comfyui_kling_video.nodes import http
+        http.ssl_context.cache_clear()
+        yield name, fake
+        http.ssl_context.cache_clear()

@@ -10,7 +10,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def cli(*args, env=None, cwd=None):
-    base = {k: v for k, v in os.environ.items() if not k.startswith("FAL_")}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("FAL_", "KLINGAI_", "AIMLAPI_", "AI_GATEWAY_"))}
     return subprocess.run([sys.executable, str(ROOT), *args], capture_output=True, text=True, timeout=120,
                           env={**base, **(env or {})}, cwd=cwd)
 
@@ -18,7 +18,8 @@ def cli(*args, env=None, cwd=None):
 def test_without_key_says_what_is_missing(tmp_path):
     r = cli("t2v", "--prompt", "a boat", "--out", str(tmp_path / "out.mp4"))
     assert r.returncode == 2
-    assert "FAL_KEY is not set" in r.stderr and "fal.ai/dashboard/keys" in r.stderr
+    assert "No key is set" in r.stderr and "FAL_KEY" in r.stderr and "fal.ai/dashboard/keys" in r.stderr
+    assert "KLINGAI_ACCESS_KEY" in r.stderr and "AIMLAPI_KEY" in r.stderr
     assert not (tmp_path / "out.mp4").exists()
 
 
@@ -28,8 +29,20 @@ def test_dry_run_prints_request_and_cost_without_key(tmp_path):
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "POST https://queue.fal.run/fal-ai/kling-video/v2.6/pro/image-to-video" in out
-    assert '"start_image_url": "data:image/jpeg;base64,…[' in out and len(out) < 2000
+    assert '"start_image_url": "data:image/jpeg;base64,…[' in out and len(out) < 6000
     assert '"duration": "10"' in out and "$1.40" in out
+    # every provider that serves the variant, each in its own wire format
+    assert "POST https://api-singapore.klingai.com/v1/videos/image2video" in out and '"image": "…[' in out
+    assert "POST https://api.aimlapi.com/v2/video/generations" in out and '"duration": 10' in out
+    assert "POST https://ai-gateway.vercel.sh/v4/ai/video-model/start" in out and '"frameImages"' in out
+
+
+def test_dry_run_names_a_field_a_provider_cannot_take(tmp_path):
+    make_png(tmp_path / "start.png", 640, 480, (10, 120, 200))
+    r = cli("i2v", "--image", str(tmp_path / "start.png"), "--prompt", "<<<voice_1>>> hi", "--voice-ids", "v1",
+            "--provider", "aimlapi", "--dry-run")
+    assert r.returncode == 1
+    assert "voice_ids: AI/ML API cannot take it; fal.ai, Kling, Vercel AI Gateway can" in r.stderr
 
 
 def test_bad_input_is_refused(tmp_path):

@@ -9,7 +9,13 @@ import av
 import pytest
 
 from comfyui_server import ComfyUI, ui_to_api
+from fakes.aimlapi import FakeAimlapi
 from fakes.fal import FakeFal
+from fakes.kling import FakeKling
+from fakes.tls import make_tls
+from fakes.vercel import FakeVercel
+
+OTHERS = {}  # the other providers' fakes, by provider name
 from media import make_mp4, make_png, sine
 
 
@@ -36,10 +42,20 @@ SOURCE_FRAMES = 24
 def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("comfy")
     video = make_mp4(tmp / "result.mp4", width=320, height=240, fps=24, seconds=SOURCE_FRAMES / 24)
+    (tmp / "tls").mkdir()
+    tls = make_tls(tmp / "tls")
     with FakeFal(tmp / "fake", key=KEY, video_bytes=video.read_bytes(), queue_seconds=0.3,
-                 progress_seconds=0.6) as fal:
+                 progress_seconds=0.6, tls=tls) as fal, \
+            FakeKling(tmp / "kling", access_key="ak-" + KEY, secret_key=KEY, video_bytes=video.read_bytes(),
+                      tls=tls) as kling, \
+            FakeAimlapi(tmp / "aiml", key=KEY, video_bytes=video.read_bytes(), tls=tls) as aiml, \
+            FakeVercel(tmp / "vercel", key=KEY, video_bytes=video.read_bytes(), tls=tls) as vercel:
+        OTHERS.update(kling=kling, aimlapi=aiml, vercel=vercel)
         env = {"FAL_KEY": KEY, "FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host, "FAL_REST_HOST": fal.host,
-               "SSL_CERT_FILE": str(fal.ca_path)}
+               "KLINGAI_ACCESS_KEY": "ak-" + KEY, "KLINGAI_SECRET_KEY": KEY, "KLINGAI_BASE_URL": kling.base_url,
+               "AIMLAPI_KEY": KEY, "AIMLAPI_BASE_URL": aiml.base_url,
+               "AI_GATEWAY_API_KEY": KEY, "AI_GATEWAY_BASE_URL": vercel.base_url,
+               "SSL_CERT_FILE": str(tls[1])}
         comfy = ComfyUI(COMFYUI_DIR, tmp / "base", env).start()
         inputs = comfy.base / "input"
         for name, color in (("kling_start.png", (200, 40, 40)), ("kling_end.png", (40, 40, 200))):
@@ -74,7 +90,7 @@ def kling_outputs(comfy):
 def i2v_node(prompt="a king walks slowly", **extra):
     return {"class_type": I2V, "inputs": {"start_frame": ["1", 0], "prompt": prompt,
                                           "negative_prompt": "blur", "duration": "5",
-                                          "generate_audio": True, "voice_ids": "", "take": 0, **extra}}
+                                          "generate_audio": True, "voice_ids": "", "take": 0, "provider": "auto", **extra}}
 
 
 def load_image(name):
@@ -93,7 +109,7 @@ def test_every_catalog_node_and_helper_loads(comfy):
         node = info[v.node_id]
         assert node["category"].startswith("Kling Video/")
         given = {**node["input"].get("required", {}), **node["input"].get("optional", {})}
-        assert set(given) == {f.name for f in v.fields} | {"take"}, v.key
+        assert set(given) == {f.name for f in v.fields} | {"take", "provider"}, v.key
 
 
 def test_object_info_shows_the_nodes(comfy):
@@ -136,6 +152,20 @@ def test_load_image_to_kling_to_save_video(comfy, fal):
     assert (comfy.base / "output" / "kling-video" / preview["filename"]).exists()
 
 
+@pytest.mark.parametrize("provider", ["kling", "aimlapi", "vercel"])
+def test_load_image_to_kling_on_each_provider(comfy, fal, provider):
+    fake = OTHERS[provider]
+    before = len(fake.submits())
+    prompt = {"1": load_image("kling_start.png"), "2": i2v_node(prompt=f"on {provider}", provider=provider),
+              "4": {"class_type": "SaveVideo", "inputs": {"video": ["2", 0], "filename_prefix": f"video/{provider}",
+                                                           "format": "auto", "codec": "auto"}}}
+    entry = comfy.wait(comfy.queue(prompt))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert len(fake.submits()) == before + 1
+    saved = entry["outputs"]["4"]["images"][0]
+    assert (comfy.base / "output" / saved["subfolder"] / saved["filename"]).stat().st_size > 0
+
+
 def test_frames_audio_fps_to_create_video(comfy, fal):
     prompt = {"1": load_image("kling_start.png"), "2": i2v_node(prompt="frames please"),
               "5": {"class_type": "CreateVideo", "inputs": {"images": ["2", 1], "fps": ["2", 3], "audio": ["2", 2]}},
@@ -176,7 +206,7 @@ def test_two_kling_nodes_in_one_prompt_overlap(comfy, fal):
         for n, text in ((1, "first boat"), (3, "second boat")):
             prompt[str(n)] = {"class_type": T2V, "inputs": {"prompt": text, "duration": "5", "aspect_ratio": "16:9",
                                                             "negative_prompt": "", "cfg_scale": 0.5,
-                                                            "generate_audio": False, "take": 0}}
+                                                            "generate_audio": False, "take": 0, "provider": "auto"}}
             prompt[str(n + 1)] = {"class_type": "SaveVideo", "inputs": {
                 "video": [str(n), 0], "filename_prefix": f"video/overlap{n}", "format": "auto", "codec": "auto"}}
         entry = comfy.wait(comfy.queue(prompt))
@@ -227,7 +257,7 @@ def test_provider_error_is_shown(comfy, fal):
                                                               "type": "content_policy_violation"}]}})
     entry = comfy.wait(comfy.queue({"1": {"class_type": T2V, "inputs": {
         "prompt": "flag me", "duration": "5", "aspect_ratio": "1:1", "negative_prompt": "", "cfg_scale": 0.5,
-        "generate_audio": True, "take": 0}}, "2": {"class_type": "SaveVideo", "inputs": {
+        "generate_audio": True, "take": 0, "provider": "auto"}}, "2": {"class_type": "SaveVideo", "inputs": {
             "video": ["1", 0], "filename_prefix": "video/err", "format": "auto", "codec": "auto"}}}))
     error = next(m[1] for m in entry["status"]["messages"] if m[0] == "execution_error")
     assert "image rejected" in error["exception_message"] and "prompt: flagged" in error["exception_message"]

@@ -15,3 +15,29 @@ def get(name: str):
     if name not in ORDER:
         raise KeyError(f"unknown provider {name!r}; known: {', '.join(ORDER)}")
     return importlib.import_module(f".{name}", __name__)
+
+
+def has_credentials(name: str) -> bool:
+    from ..errors import MissingCredentials
+    try:
+        get(name).credentials()
+        return True
+    except MissingCredentials:
+        return False
+
+
+def choose(variant, requested: str = "auto") -> str:
+    """The provider to use: the one asked for, or with `auto` the first in ORDER that serves the variant and
+    has credentials set."""
+    from ..errors import InputError, MissingCredentials
+    if requested and requested != "auto":
+        if requested not in variant.providers:
+            raise InputError("provider", f"{requested!r} does not serve {variant.display_name}; "
+                                         f"choose one of: auto, {', '.join(variant.providers)}")
+        return requested
+    for name in ORDER:
+        if name in variant.providers and has_credentials(name):
+            return name
+    wanted = "; ".join(f"{' + '.join(get(n).ENV)} for {get(n).TITLE}" for n in ORDER if n in variant.providers)
+    raise MissingCredentials(f"No key is set for any provider of {variant.display_name}: set {wanted} "
+                             f"(then restart ComfyUI). {get('fal').KEY_HELP}")

@@ -39,6 +39,9 @@ class Client:
 
     name = ""
     can_cancel = True
+    # True where submitting the same request again cannot create a second job (an idempotency key, or a
+    # lookup by our own id that proved the first never arrived).
+    idempotent_submit = False
 
     async def wire(self, model: str, body: dict, emit: Callable[[str], None]) -> dict:
         raise NotImplementedError

@@ -238,4 +238,8 @@ def video_url(result: dict) -> str:
     return url
 
 
+def describe(model: str, wire_body: dict) -> tuple[str, str]:
+    return f"POST {queue_base()}/{model}", "Authorization: Key $FAL_KEY"
+
+
 CLIENT = FalQueue

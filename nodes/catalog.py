@@ -303,8 +303,8 @@ _NO_PRICE = Price(None, source="the provider publishes no per-second price we co
 
 # Kling 2.6 Pro on the other providers (provider_protocols.md §3 AI/ML API, §4 Vercel AI Gateway, §5 Kling).
 V26_I2V_OFFERS = (
-    Offer("kling", "kling-v2-6", ("start_image_url", "end_image_url", "prompt", "duration", "negative_prompt",
-                                  "generate_audio", "voice_ids"), _NO_PRICE,
+    Offer("kling", "kling-v2-6/pro", ("start_image_url", "end_image_url", "prompt", "duration", "negative_prompt",
+                                      "generate_audio", "voice_ids"), _NO_PRICE,
           "provider_protocols.md §5.4 (POST /v1/videos/image2video, model_name kling-v2-6, mode pro)"),
     Offer("aimlapi", "klingai/video-v2-6-pro-image-to-video",
           ("start_image_url", "end_image_url", "prompt", "duration", "negative_prompt", "generate_audio"), _NO_PRICE,
@@ -314,7 +314,7 @@ V26_I2V_OFFERS = (
           "seed 002; provider_protocols.md §4.1-§4.2"),
 )
 V26_T2V_OFFERS = (
-    Offer("kling", "kling-v2-6", ("prompt", "duration", "aspect_ratio", "negative_prompt", "generate_audio"),
+    Offer("kling", "kling-v2-6/pro", ("prompt", "duration", "aspect_ratio", "negative_prompt", "generate_audio"),
           _NO_PRICE, "provider_protocols.md §5.4 (text2video; cfg_scale is not supported by kling-v2.x)"),
     Offer("aimlapi", "klingai/video-v2-6-pro-text-to-video",
           ("prompt", "duration", "aspect_ratio", "negative_prompt", "cfg_scale", "generate_audio"), _NO_PRICE,
@@ -506,6 +506,39 @@ CATALOG += (
                     "nodes (prompt: <<<voice_1>>>).",
         source=f"seed 000/003 link to it; {_TYPES} CreateVoiceInput/Output"),
 )
+
+# Kling's own API serves the same models by `model_name` and `mode` (provider_protocols.md §5.4); the
+# model is written "<model_name>/<mode>". Fields it takes, in the catalog's (fal's) names: no cfg_scale on
+# v2.x, no aspect ratio for image to video (the image decides), no motion brush or camera presets here.
+_KLING_MODELS = {
+    "v1-std-t2v": "kling-v1/std", "v1.5-pro-t2v": "kling-v1-5/pro", "v1.6-std-t2v": "kling-v1-6/std",
+    "v1.6-pro-t2v": "kling-v1-6/pro", "v2-master-t2v": "kling-v2-master/pro", "v2.1-master-t2v": "kling-v2-1-master/pro",
+    "v2.5-turbo-pro-t2v": "kling-v2-5-turbo/pro", "v3-std-t2v": "kling-v3/std", "v3-pro-t2v": "kling-v3/pro",
+    "v1-std-i2v": "kling-v1/std", "v1.5-pro-i2v": "kling-v1-5/pro", "v1.6-std-i2v": "kling-v1-6/std",
+    "v1.6-pro-i2v": "kling-v1-6/pro", "v2-master-i2v": "kling-v2-master/pro", "v2.1-std-i2v": "kling-v2-1/std",
+    "v2.1-pro-i2v": "kling-v2-1/pro", "v2.1-master-i2v": "kling-v2-1-master/pro",
+    "v2.5-turbo-std-i2v": "kling-v2-5-turbo/std", "v2.5-turbo-pro-i2v": "kling-v2-5-turbo/pro",
+    "v3-std-i2v": "kling-v3/std", "v3-pro-i2v": "kling-v3/pro",
+}
+_KLING_TAKES = {"prompt", "negative_prompt", "duration", "image_url", "tail_image_url", "start_image_url",
+                "end_image_url", "generate_audio", "voice_ids", "multi_prompt", "shot_type"}
+
+
+def _with_kling(v: Variant) -> Variant:
+    model = _KLING_MODELS.get(v.key)
+    if model is None or any(o.provider == "kling" for o in v.offers):
+        return v
+    takes = set(_KLING_TAKES)
+    if v.family == "text-to-video":
+        takes.add("aspect_ratio")
+    if not model.startswith("kling-v2"):
+        takes.add("cfg_scale")
+    fields = tuple(f.wire for f in v.fields if f.wire in takes)
+    return replace(v, offers=v.offers + (Offer("kling", model, fields, _NO_PRICE,
+                                               "provider_protocols.md §5.4 (model_name and mode)"),))
+
+
+CATALOG = tuple(_with_kling(v) for v in CATALOG)
 
 # Seed 003 types deliberately without a node, and why.
 EXCLUDED = {

@@ -148,10 +148,12 @@ def _shorten(text: str) -> str:
 
 
 def markdown_table() -> str:
-    rows = ["| node | fal endpoint | inputs | price |", "|---|---|---|---|"]
+    rows = ["| node | fal endpoint | inputs | price on fal | other providers (model) |", "|---|---|---|---|---|"]
     for v in CATALOG:
         inputs = ", ".join(f"`{f.name}`" + ("*" if f.required else "") for f in v.fields)
-        rows.append(f"| {v.display_name} | `{v.endpoint.removeprefix('fal-ai/kling-video/')}` | {inputs} | {v.price.describe()} |")
+        others = ", ".join(f"{providers.get(o.provider).TITLE} (`{o.model}`)" for o in v.offers) or "–"
+        rows.append(f"| {v.display_name} | `{v.endpoint.removeprefix('fal-ai/kling-video/')}` | {inputs} | "
+                    f"{v.price.describe()} | {others} |")
     return "\n".join(rows)
 
 

@@ -252,6 +252,9 @@ def _check_voice_references(variant: Variant, body: dict) -> None:
     if not variant.voice_field:
         return
     voices = body.get(variant.voice_field, [])
+    if voices and variant.audio_field and body.get(variant.audio_field) is False:
+        # Kling: "voice_list needs sound on" (provider_protocols.md §5.4); a voice without audio says nothing.
+        _fail(variant.field(variant.voice_field).name, f"needs {variant.audio_field} on: voices are audio")
     texts = [("prompt", body.get("prompt", "")), ("negative_prompt", body.get("negative_prompt", ""))]
     texts += [(f"shots[{i}].prompt", s["prompt"]) for i, s in enumerate(body.get("multi_prompt", []), 1)]
     for name, text in texts:

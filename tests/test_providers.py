@@ -25,7 +25,7 @@ from comfyui_kling_video.nodes.request import prepare
 from conftest import SECRET
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MULTI = [v for v in CATALOG if len(v.providers) > 1]
+PAIRS = [(p, v.key) for v in CATALOG for p in v.providers if len(v.providers) > 1]
 
 
 def picture(seed):
@@ -33,11 +33,16 @@ def picture(seed):
 
 
 def inputs_for(v):
+    given = {"prompt": "a king walks", "duration": "10", "negative_prompt": "blur"}
     if v.has("start_frame"):
-        return {"start_frame": picture(1), "end_frame": picture(2), "prompt": "a king walks", "duration": "10",
-                "negative_prompt": "blur", "generate_audio": True}
-    return {"prompt": "a paper boat", "duration": "10", "aspect_ratio": "9:16", "negative_prompt": "dark",
-            "generate_audio": False}
+        given["start_frame"] = picture(1)
+    if v.has("end_frame"):
+        given["end_frame"] = picture(2)
+    if v.has("generate_audio"):
+        given["generate_audio"] = False
+    if v.family == "text-to-video":
+        given["aspect_ratio"] = "9:16"
+    return given
 
 
 def image_of(value):
@@ -48,49 +53,53 @@ def image_of(value):
     return np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))
 
 
-def sent_fields(name, body):
-    """What the provider received, back in the catalog's terms (independent of the product's mapping)."""
+def sent_fields(name, body, offer):
+    """What the provider received, in node-input terms (independent of the product's mapping)."""
+    frames = {}
     if name == "fal":
-        return dict(body)
-    if name == "kling":
+        out = dict(body)
+        frames = {"start_frame": body.get("start_image_url") or body.get("image_url"),
+                  "end_frame": body.get("end_image_url") or body.get("tail_image_url")}
+    elif name == "kling":
         out = {k: body[k] for k in ("prompt", "negative_prompt", "duration", "aspect_ratio") if k in body}
-        out["generate_audio"] = body.get("sound") == "on"
-        out.update({k2: body[k1] for k1, k2 in (("image", "start_image_url"), ("image_tail", "end_image_url"))
-                    if k1 in body})
-        assert body["mode"] == "pro" and body["model_name"] == "kling-v2-6" and body["external_task_id"]
-        return out
-    if name == "aimlapi":
+        if "sound" in body:
+            out["generate_audio"] = body["sound"] == "on"
+        frames = {"start_frame": body.get("image"), "end_frame": body.get("image_tail")}
+        model_name, mode = offer.model.split("/")
+        assert body["mode"] == mode and body["model_name"] == model_name and body["external_task_id"]
+    elif name == "aimlapi":
         out = {k: body[k] for k in ("prompt", "negative_prompt", "aspect_ratio", "generate_audio", "cfg_scale") if k in body}
         out["duration"] = str(body["duration"])
-        out.update({k2: body[k1] for k1, k2 in (("image_url", "start_image_url"), ("tail_image_url", "end_image_url"))
-                    if k1 in body})
-        return out
-    options = body["providerOptions"]["klingai"]
-    out = {"prompt": body["prompt"], "duration": str(body["duration"]), "generate_audio": body["generateAudio"],
-           "negative_prompt": options["negativePrompt"]}
-    if "aspectRatio" in body:
-        out["aspect_ratio"] = body["aspectRatio"]
-    for frame in body.get("frameImages", []):
-        out["start_image_url" if frame["frameType"] == "first_frame" else "end_image_url"] = frame["image"]
-    assert options["mode"] == "pro" and options["sound"] == ("on" if body["generateAudio"] else "off")
+        frames = {"start_frame": body.get("image_url"), "end_frame": body.get("tail_image_url")}
+    else:
+        options = body["providerOptions"]["klingai"]
+        out = {"prompt": body["prompt"], "duration": str(body["duration"]), "generate_audio": body["generateAudio"],
+               "negative_prompt": options["negativePrompt"]}
+        if "aspectRatio" in body:
+            out["aspect_ratio"] = body["aspectRatio"]
+        for frame in body.get("frameImages", []):
+            frames["start_frame" if frame["frameType"] == "first_frame" else "end_frame"] = frame["image"]
+        assert options["mode"] == "pro" and options["sound"] == ("on" if body["generateAudio"] else "off")
+    out.update({k: v for k, v in frames.items() if v})
     return out
 
 
-@pytest.mark.parametrize("key", [v.key for v in MULTI])
+@pytest.mark.parametrize("any_provider,key", PAIRS, indirect=["any_provider"],
+                         ids=[f"{p}-{k}" for p, k in PAIRS])
 def test_every_variant_on_every_provider(any_provider, tmp_path, key):
     name, fake = any_provider
     v = variant(key)
     given = inputs_for(v)
     _, done = asyncio.run(generate(lambda: prepare(v, given, name), tmp_path / "out"))
     [submit] = fake.submits()
-    got = sent_fields(name, submit["json"])
+    got = sent_fields(name, submit["json"], v.offer(name))
     for field in ("prompt", "negative_prompt", "duration", "generate_audio", "aspect_ratio"):
         if field in given:
             assert got[field] == given[field], (name, field)
-    for node_input, wire in (("start_frame", "start_image_url"), ("end_frame", "end_image_url")):
+    for node_input in ("start_frame", "end_frame"):
         if node_input in given:
             expected = (given[node_input][0].numpy() * 255 + 0.5).astype(np.uint8)
-            assert np.array_equal(image_of(got[wire]), expected), (name, wire)
+            assert np.array_equal(image_of(got[node_input]), expected), (name, node_input)
     assert done.path.read_bytes() == fake.video_bytes
     decoded = decode_video(done.path)
     assert decoded.frames.shape[0] == 24 and decoded.audio["waveform"].shape[1] == 2
@@ -107,7 +116,7 @@ def test_a_field_the_provider_cannot_take_is_refused(any_provider, tmp_path, key
     v = variant(key)
     given = {**inputs_for(v), field: value}
     if field == "voice_ids":
-        given["prompt"] = "<<<voice_1>>> speaks"
+        given.update(prompt="<<<voice_1>>> speaks", generate_audio=True)
     if name in able:
         asyncio.run(generate(lambda: prepare(v, given, name), tmp_path / "out"))
         return

@@ -99,6 +99,7 @@ BAD = [
     ("voice_ids", {"voice_ids": "bad id!"}, "not a voice id"),
     ("prompt", {"prompt": "say <<<voice_2>>>", "voice_ids": "one"}, "voice_2"),
     ("generate_audio", {"generate_audio": "yes"}, "true or false"),
+    ("voice_ids", {"voice_ids": "v1", "generate_audio": False}, "needs generate_audio on"),
 ]
 
 

@@ -23,8 +23,8 @@ TITLE = "Kling"
 ENV = ("KLINGAI_ACCESS_KEY", "KLINGAI_SECRET_KEY")
 KEY_HELP = ("Create an access key and secret key at https://app.klingai.com/global/dev and set them as "
             "KLINGAI_ACCESS_KEY and KLINGAI_SECRET_KEY (KLINGAI_BASE_URL points elsewhere, https only).")
-RENAME = {"start_image_url": "image", "end_image_url": "image_tail", "generate_audio": "sound",
-          "voice_ids": "voice_list"}
+RENAME = {"start_image_url": "image", "end_image_url": "image_tail", "image_url": "image",
+          "tail_image_url": "image_tail", "generate_audio": "sound", "voice_ids": "voice_list"}
 # Kling's service codes (§5.6) and what a user can do about them.
 CODES = {
     1000: "authentication failed: check KLINGAI_ACCESS_KEY and KLINGAI_SECRET_KEY",
@@ -113,13 +113,19 @@ class KlingClient(Client):
         return exc
 
     async def wire(self, model: str, body: dict, emit) -> dict:
-        out = {"model_name": model, "mode": "pro"}
+        model_name, _, mode = model.partition("/")
+        out = {"model_name": model_name, "mode": mode or "pro"}
         # Kling takes raw base64 (no data: prefix) or an https URL.
         for key, value in walk_media(body, lambda m: base64.b64encode(m.data).decode()).items():
             if key == "generate_audio":
                 value = "on" if value else "off"
             elif key == "voice_ids":
                 value = [{"voice_id": v} for v in value]
+            elif key == "multi_prompt":
+                out["multi_shot"] = True
+                value = [{"index": i, "prompt": s["prompt"], "duration": s["duration"]} for i, s in enumerate(value, 1)]
+            elif key == "shot_type" and value == "intelligent":
+                value = "intelligence"  # Kling's spelling of fal's "intelligent" (§6 item 11)
             out[RENAME.get(key, key)] = value
         return out
 

@@ -9,7 +9,6 @@ Polling runs at the 1 request/second/job ceiling. Last line:
 """
 import argparse
 import asyncio
-import importlib.util
 import os
 import pathlib
 import random
@@ -20,13 +19,7 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-
-def load_pack():
-    spec = importlib.util.spec_from_file_location("comfyui_kling_video", ROOT / "__init__.py",
-                                                  submodule_search_locations=[str(ROOT)])
-    pack = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = pack
-    spec.loader.exec_module(pack)
+from _pack import load_pack  # noqa: E402  (benchmarks/_pack.py)
 
 
 def measure(fake, jobs: int, poll: bool, tmp: pathlib.Path):
@@ -56,10 +49,12 @@ def main():
     args = ap.parse_args()
     load_pack()
     from fakes.fal import FakeFal
+    from media import make_mp4
     random.seed(1)
     with tempfile.TemporaryDirectory() as d:
         tmp = pathlib.Path(d)
-        with FakeFal(tmp / "fake", key="bench-key-0123456789", video_bytes=b"\0" * 4096, queue_seconds=0.2) as fake:
+        video = make_mp4(tmp / "result.mp4", width=160, height=120, fps=24, seconds=0.5).read_bytes()
+        with FakeFal(tmp / "fake", key="bench-key-0123456789", video_bytes=video, queue_seconds=0.2) as fake:
             os.environ.update(FAL_KEY="bench-key-0123456789", FAL_QUEUE_RUN_HOST=fake.host,
                               FAL_RUN_HOST=fake.host, SSL_CERT_FILE=str(fake.ca_path))
             sse_ms, sse_req = measure(fake, args.jobs, False, tmp)

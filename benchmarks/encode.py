@@ -6,26 +6,18 @@ Last line: `ours_ms=<median> baseline_ms=<median> speedup=<x> mime=<ours> kb=<ou
 """
 import argparse
 import base64
-import importlib.util
 import io
-import pathlib
 import statistics
-import sys
 import time
 
 import numpy as np
 import torch
 from PIL import Image
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
+import _pack  # benchmarks/_pack.py
 
 def load_pack():
-    spec = importlib.util.spec_from_file_location("comfyui_kling_video", ROOT / "__init__.py",
-                                                  submodule_search_locations=[str(ROOT)])
-    pack = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = pack
-    spec.loader.exec_module(pack)
+    _pack.load_pack()
     from comfyui_kling_video.nodes import media_in
     return media_in
 
@@ -63,7 +55,7 @@ def main():
     args = ap.parse_args()
     media_in = load_pack()
     image = test_frame(args.height, args.width)
-    ours, uri = median_ms(lambda im: media_in.encode_image(im, "start_frame"), image, args.repeat)
+    ours, uri = median_ms(lambda im: media_in.encode_image(im, "start_frame").data_uri(), image, args.repeat)
     base, _ = median_ms(baseline, image, max(3, args.repeat // 4))
     mime = uri[5:uri.index(";")]
     size_kb = len(base64.b64decode(uri.split(",", 1)[1])) // 1024

@@ -175,17 +175,20 @@ class Job:
 
     async def _download_checked(self, session: aiohttp.ClientSession, url: str) -> Path:
         """Download, then make sure the MP4 is whole and decodes; a damaged one is fetched once more."""
+        problem = None
         for attempt in (1, 2):
             path = await self._download(session, url)
             try:
                 await asyncio.to_thread(probe_video, path)
                 return path
             except MediaError as exc:
+                problem = exc
                 damaged = path.with_name(path.name + ".damaged")
                 os.replace(path, damaged)
                 log.warning("kling-video: %s (attempt %d); kept as %s", exc, attempt, damaged.name)
         raise ProviderError(f"the video of {self.who} request {self.handle.request_id} arrived damaged twice "
-                            f"({exc}); it stays at the provider for a while: {url}", request_id=self.handle.request_id)
+                            f"({problem}); it stays at the provider for a while: {url}",
+                            request_id=self.handle.request_id)
 
     # -- following the job ---------------------------------------------------------------------
     async def _follow(self, queue: Client) -> dict:

@@ -177,3 +177,13 @@ def test_result_url_must_be_https(fal_env, tmp_path):
     with pytest.raises(ProviderError, match="not https"):
         asyncio.run(t2v(tmp_path))
     assert fal_env.count("file") == 0
+
+
+def test_video_damaged_twice_is_an_error_that_keeps_the_job(fal_env, tmp_path):
+    half = fal_env.video_bytes[: len(fal_env.video_bytes) // 2]
+    fal_env.inject("file", status=200, body=half, content_type="video/mp4", times=2)
+    with pytest.raises(ProviderError, match="arrived damaged twice"):
+        asyncio.run(t2v(tmp_path))
+    assert Journal().all()[0]["state"] == "completed"  # the next run fetches it again, no new job
+    _, done = asyncio.run(t2v(tmp_path))
+    assert done.path.read_bytes() == fal_env.video_bytes and fal_env.count("submit") == 1

@@ -6,11 +6,10 @@ repeated (the journal says so). Statuses other than completed/error/failed count
 from __future__ import annotations
 
 import asyncio
-import os
 
 from .. import http
-from ..errors import JobFailed, MissingCredentials, ProviderError
-from .base import Client, Handle, walk_media
+from ..errors import JobFailed, ProviderError
+from .base import Client, Handle, env_base_url, env_credential, walk_media
 
 NAME = "aimlapi"
 TITLE = "AI/ML API"
@@ -22,17 +21,11 @@ RENAME = {"start_image_url": "image_url", "end_image_url": "tail_image_url"}
 
 
 def credentials() -> str:
-    key = os.environ.get("AIMLAPI_KEY", "").strip()
-    if not key:
-        raise MissingCredentials(f"No AI/ML API key: AIMLAPI_KEY is not set. {KEY_HELP}")
-    return key
+    return env_credential("AIMLAPI_KEY", "AI/ML API", KEY_HELP)
 
 
 def base_url() -> str:
-    url = os.environ.get("AIMLAPI_BASE_URL", "").strip().rstrip("/") or "https://api.aimlapi.com"
-    if not url.startswith("https://"):
-        raise MissingCredentials(f"AIMLAPI_BASE_URL must be an https URL, got {url!r}")
-    return url
+    return env_base_url("AIMLAPI_BASE_URL", "https://api.aimlapi.com")
 
 
 class AimlClient(Client):

@@ -5,8 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Optional
 
-from ..errors import ProviderError
+import os
+
+from ..errors import MissingCredentials, ProviderError
 from ..media_in import Media
+
+
+def env_credential(var: str, title: str, key_help: str) -> str:
+    value = os.environ.get(var, "").strip()
+    if not value:
+        raise MissingCredentials(f"No {title} key: {var} is not set. {key_help}")
+    return value
+
+
+def env_base_url(var: str, default: str) -> str:
+    """A provider's base URL, overridable for proxies and tests; https only (keys travel with it)."""
+    url = os.environ.get(var, "").strip().rstrip("/") or default
+    if not url.startswith("https://"):
+        raise MissingCredentials(f"{var} must be an https URL, got {url!r}")
+    return url
 
 
 @dataclass(frozen=True)

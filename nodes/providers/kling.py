@@ -16,7 +16,7 @@ import time
 
 from .. import http
 from ..errors import JobFailed, MissingCredentials, ProviderError
-from .base import Client, Handle, walk_media
+from .base import Client, Handle, env_base_url, walk_media
 
 NAME = "kling"
 TITLE = "Kling"
@@ -59,10 +59,7 @@ def credentials() -> tuple[str, str]:
 
 
 def base_url() -> str:
-    url = os.environ.get("KLINGAI_BASE_URL", "").strip().rstrip("/") or "https://api-singapore.klingai.com"
-    if not url.startswith("https://"):
-        raise MissingCredentials(f"KLINGAI_BASE_URL must be an https URL, got {url!r}")
-    return url
+    return env_base_url("KLINGAI_BASE_URL", "https://api-singapore.klingai.com")
 
 
 def _b64url(data: bytes) -> str:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 
 from .. import http
-from ..errors import JobFailed, MissingCredentials, ProviderError
+from ..errors import JobFailed, ProviderError
 from ..media_in import Media
-from .base import Client, Handle
+from .base import Client, Handle, env_base_url, env_credential
 
 NAME = "vercel"
 TITLE = "Vercel AI Gateway"
@@ -25,17 +24,11 @@ SPEC_VERSION = "4"
 
 
 def credentials() -> str:
-    key = os.environ.get("AI_GATEWAY_API_KEY", "").strip()
-    if not key:
-        raise MissingCredentials(f"No Vercel AI Gateway key: AI_GATEWAY_API_KEY is not set. {KEY_HELP}")
-    return key
+    return env_credential("AI_GATEWAY_API_KEY", "Vercel AI Gateway", KEY_HELP)
 
 
 def base_url() -> str:
-    url = os.environ.get("AI_GATEWAY_BASE_URL", "").strip().rstrip("/") or "https://ai-gateway.vercel.sh"
-    if not url.startswith("https://"):
-        raise MissingCredentials(f"AI_GATEWAY_BASE_URL must be an https URL, got {url!r}")
-    return url
+    return env_base_url("AI_GATEWAY_BASE_URL", "https://ai-gateway.vercel.sh")
 
 
 def _file(media: Media) -> dict:

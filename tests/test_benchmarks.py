@@ -1,0 +1,32 @@
+"""The benchmark scripts still run and print their figures line (their numbers are not checked here:
+speed is measured by running them, never by timed tests)."""
+import pathlib
+import re
+import subprocess
+import sys
+
+from media import make_mp4
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def last_line(*args):
+    r = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout.strip().splitlines()[-1]
+
+
+def test_encode_benchmark():
+    line = last_line(ROOT / "benchmarks" / "encode.py", "--width", "640", "--height", "480", "--repeat", "1")
+    assert re.fullmatch(r"ours_ms=[\d.]+ baseline_ms=[\d.]+ speedup=[\d.]+ mime=image/\w+ kb=\d+", line)
+
+
+def test_completion_benchmark():
+    line = last_line(ROOT / "benchmarks" / "completion.py", "--jobs", "1")
+    assert re.fullmatch(r"sse_ms=\d+ poll_ms=\d+ poll_over_sse=[\d.]+ sse_requests=[\d.]+ poll_requests=[\d.]+", line)
+
+
+def test_decode_benchmark(tmp_path):
+    clip = make_mp4(tmp_path / "clip.mp4", width=320, height=240, fps=24, seconds=1.0)
+    line = last_line(ROOT / "benchmarks" / "decode.py", "--video", clip)
+    assert re.fullmatch(r"speedup=n/a peak_rss_ratio=[\d.]+ ours_s=[\d.]+ comfy_s=n/a", line), line

@@ -21,7 +21,9 @@ from .errors import InputError, Interrupted, KlingError, MissingCredentials, scr
 from .job import Update, generate
 from .journal import home as journal_home
 from . import providers
-from .request import describe_body, prepare
+from .media_in import inline_max
+from .providers.base import walk_media
+from .request import prepare
 
 
 def _add_variant(sub, variant: Variant) -> None:
@@ -135,7 +137,10 @@ def _print_dry_run(variant: Variant, inputs: dict, requested: str) -> None:
             print(f"== {module.TITLE}: refused before sending: {refused[name]}\n")
             continue
         prepared = prepared_by[name]
-        wire = asyncio.run(module.CLIENT.__new__(module.CLIENT).wire(prepared.model, prepared.body, lambda t: None))
+        # fal uploads large media before submitting; a dry run only says it would.
+        body = prepared.body if name != "fal" else walk_media(prepared.body, lambda m: m if len(m.data) <= inline_max()
+                                                               else f"<{m.name}, {len(m.data)} bytes: uploaded to fal storage first>")
+        wire = asyncio.run(module.CLIENT.__new__(module.CLIENT).wire(prepared.model, body, lambda t: None))
         line, auth = module.describe(prepared.model, wire)
         print(f"== {module.TITLE}\n{line}\n{auth}\nContent-Type: application/json\n")
         print(_shorten(scrub(json.dumps(wire, indent=2, ensure_ascii=False))))

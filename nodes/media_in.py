@@ -52,11 +52,6 @@ class Media:
     def data_uri(self) -> str:
         return f"data:{self.mime};base64," + base64.b64encode(self.data).decode("ascii")
 
-    def describe(self) -> str:
-        """How the request carries it, without the bytes (dry runs, logs)."""
-        if len(self.data) <= inline_max():
-            return f"data:{self.mime};base64,…[{len(self.data)} bytes]"
-        return f"<{self.name}: {self.mime}, {len(self.data)} bytes, uploaded to the provider's storage first>"
 
 
 # -- images -----------------------------------------------------------------------------------------

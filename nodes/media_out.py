@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import collections
 import ctypes
-import fractions
 import math
 import mmap
 import os
@@ -18,7 +17,7 @@ import av
 import numpy as np
 import torch
 
-from .probe import MediaError, VideoInfo, _check_complete, _info, _open, _video_stream, probe_video  # noqa: F401
+from .probe import MediaError, VideoInfo, _check_complete, _info, _open, probe_video  # noqa: F401  (re-exported)
 
 MAX_DECODE_BYTES_ENV = "KLING_VIDEO_MAX_DECODE_BYTES"
 # A 10 s 1080p clip is 6 GB as float32 frames; 16 GiB leaves room for ~25 s of

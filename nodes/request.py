@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional
 from . import media_in
 from .catalog import DURATIONS_3_15, MEDIA_KINDS, PROMPT_MAX, Field, Variant
 from .errors import InputError
-from .media_in import Media
+
 
 _VOICE_REF = re.compile(r"<<<voice_(\d+)>>>")
 _VOICE_ID = re.compile(r"[\w.:-]{1,128}")
@@ -377,14 +377,3 @@ def _longest(variant: Variant) -> float:
     if variant.duration_field:
         return max(int(o) for o in variant.field(variant.duration_field).options)
     return 1
-
-
-def describe_body(body: Any) -> Any:
-    """The body with Media shown as short placeholders (dry runs, logs)."""
-    if isinstance(body, Media):
-        return body.describe()
-    if isinstance(body, dict):
-        return {k: describe_body(v) for k, v in body.items()}
-    if isinstance(body, list):
-        return [describe_body(v) for v in body]
-    return body

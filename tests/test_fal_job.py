@@ -2,7 +2,6 @@
 import asyncio
 import base64
 import io
-import logging
 import threading
 
 import numpy as np

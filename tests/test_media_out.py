@@ -6,7 +6,6 @@ requirements are installed; they are skipped otherwise.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import io
 import os
 import sys

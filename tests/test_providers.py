@@ -3,7 +3,6 @@ reference, independently of the mapping code): bodies field by field, outputs, f
 import asyncio
 import base64
 import io
-import json
 import os
 import pathlib
 import signal

@@ -49,7 +49,9 @@ def test_kill_9_then_rerun_reattaches(fal_env, tmp_path, phase):
         fal_env.inject("file", delay=30)  # the download hangs until we kill the process
     proc = start_cli(tmp_path / "out.mp4")
     if phase == "in_progress":
-        wait_for(lambda: fal_env.submits() and fal_env.status_of(fal_env.submits()[0]["request_id"]) == "IN_PROGRESS")
+        # (the fake logs a submit before it has given it a request id)
+        wait_for(lambda: fal_env.submits() and fal_env.submits()[0].get("request_id")
+                 and fal_env.status_of(fal_env.submits()[0]["request_id"]) == "IN_PROGRESS")
     else:
         wait_for(lambda: fal_env.count("file") == 1)
     proc.send_signal(signal.SIGKILL)

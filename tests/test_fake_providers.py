@@ -673,19 +673,21 @@ def test_kling_t2v_and_external_task_id(kling):
     assert r.status == 200 and kling.jobs[r.json["data"]["task_id"]].model == "kling-v1"
 
 
+# Tokens are made when the test runs, not when it is collected: a slow suite must not age them.
 @pytest.mark.parametrize("auth, code", [
-    (None, 1001),
-    ("Bearer ", 1001),
-    ("Token " + "x.y.z", 1002),
-    ("Bearer not-a-jwt", 1002),
-    ("Bearer " + jwt({"iss": AK, "exp": int(time.time()) + 600}, secret="wrong-secret"), 1002),
-    ("Bearer " + jwt({"iss": AK, "exp": int(time.time()) + 600}, alg="none"), 1002),
-    ("Bearer " + token(exp=None), 1002),
-    ("Bearer " + token(iss="someone-else"), 1000),
-    ("Bearer " + token(exp=int(time.time()) - 10), 1004),
-    ("Bearer " + token(nbf=int(time.time()) + 60), 1003),
-])
+    (lambda: None, 1001),
+    (lambda: "Bearer ", 1001),
+    (lambda: "Token " + "x.y.z", 1002),
+    (lambda: "Bearer not-a-jwt", 1002),
+    (lambda: "Bearer " + jwt({"iss": AK, "exp": int(time.time()) + 600}, secret="wrong-secret"), 1002),
+    (lambda: "Bearer " + jwt({"iss": AK, "exp": int(time.time()) + 600}, alg="none"), 1002),
+    (lambda: "Bearer " + token(exp=None), 1002),
+    (lambda: "Bearer " + token(iss="someone-else"), 1000),
+    (lambda: "Bearer " + token(exp=int(time.time()) - 10), 1004),
+    (lambda: "Bearer " + token(nbf=int(time.time()) + 60), 1003),
+], ids=["none", "empty", "scheme", "garbage", "signature", "alg-none", "no-exp", "iss", "expired", "nbf"])
 def test_kling_jwt_rejections(kling, auth, code):
+    auth = auth()
     r = k_submit(kling, K_I2V, headers={} if auth is None else {"Authorization": auth})
     assert r.status == 401 and r.json["code"] == code and r.json["message"] and r.json["request_id"]
     assert kling.jobs == {}

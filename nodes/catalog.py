@@ -507,6 +507,90 @@ CATALOG += (
         source=f"seed 000/003 link to it; {_TYPES} CreateVoiceInput/Output"),
 )
 
+# -- newer fal models (provider_protocols.md §2.2 rows 11-13, 40-49; Appendix A) ----------------------
+
+def omni(key, node_id, name, model_path, price, *, image_input: bool, o1: bool = False, audio: bool = True,
+         source: str = _TYPES) -> Variant:
+    """O1 / O3 / v3 Turbo text and image to video."""
+    frames = ()
+    if image_input:
+        start = "start_image_url" if o1 else "image_url"
+        frames = (image(start, "start_frame", True, START, "image"),
+                  image("end_image_url", "end_frame", False, END, "end-image"))
+    if o1:  # O1: one prompt (@Image1 = start frame, @Image2 = end frame), 3-10 s
+        fields = frames + (replace(prompt(), tooltip="What happens; @Image1 is the start frame, @Image2 the end "
+                                                      "frame."), duration(tuple(str(n) for n in range(3, 11))))
+        rules = ()
+    else:
+        fields = frames + (prompt(required=False), SHOTS, duration(DURATIONS_3_15)) + (() if image_input else (ASPECT,))
+        if audio:
+            fields += (replace(AUDIO, default=False),)
+        fields += (Field("shot_type", "enum", default="customize", options=("customize", "intelligent"),
+                         tooltip="customize: your shots; intelligent: Kling cuts the prompt into shots."),)
+        rules = (rule_prompt_or_shots,)
+    family = "image-to-video" if image_input else "text-to-video"
+    return Variant(key, node_id, name, _fal(model_path), fields, price, family=family, source=source, rules=rules,
+                   description=f"{name} on fal.ai.", typical_seconds=180,
+                   audio_field="generate_audio" if (audio and not o1) else None)
+
+
+def avatar(key, node_id, name, model_path, price) -> Variant:
+    return Variant(key, node_id, name, _fal(model_path), (
+        Field("image_url", "image", input="image", required=True, cli_alias="image",
+              tooltip="The face or character that speaks."),
+        Field("audio_url", "audio", input="audio", required=True, cli_alias="audio",
+              tooltip="What it says (the video lasts as long as the audio)."),
+        Field("prompt", "text", default=".", multiline=True, max_length=PROMPT_MAX,
+              tooltip="Optional direction for expression and motion."),
+    ), price, family="ai-avatar", duration_field="", typical_seconds=240,
+        description=f"Make an image speak an audio track ({name}).", source=f"{_TYPES} AIAvatarInput")
+
+
+_REG = "fal's price text (fal registry copy, gokayfem/ComfyUI-fal-API@1780dde)"
+CATALOG += (
+    omni("o1-pro-i2v", "KlingVideo_O1_ImageToVideo", "Kling O1 Image to Video", "o1/image-to-video",
+         per_second(0.112, f"{_PP} row 41"), image_input=True, o1=True),
+    omni("o1-std-i2v", "KlingVideo_O1Std_ImageToVideo", "Kling O1 Standard Image to Video",
+         "o1/standard/image-to-video", per_second(0.084, f"{_PP} row 41"), image_input=True, o1=True),
+    omni("o3-pro-i2v", "KlingVideo_O3Pro_ImageToVideo", "Kling O3 Pro Image to Video", "o3/pro/image-to-video",
+         audio_rates(0.112, 0.14, None, _REG), image_input=True),
+    omni("o3-std-i2v", "KlingVideo_O3Std_ImageToVideo", "Kling O3 Standard Image to Video",
+         "o3/standard/image-to-video", audio_rates(0.084, 0.112, None, f"{_PP} row 45"), image_input=True),
+    omni("o3-4k-i2v", "KlingVideo_O3_4K_ImageToVideo", "Kling O3 4K Image to Video", "o3/4k/image-to-video",
+         audio_rates(0.42, 0.42, None, "https://fal.ai/models/fal-ai/kling-video/o3/4k/text-to-video/llms.txt: "
+                                       "$0.42/s, audio on or off"), image_input=True,
+         source="like o3/pro/image-to-video (provider_protocols.md §2.2 row 49; fal registry)"),
+    omni("o3-pro-t2v", "KlingVideo_O3Pro_TextToVideo", "Kling O3 Pro Text to Video", "o3/pro/text-to-video",
+         audio_rates(0.112, 0.14, None, _REG), image_input=False),
+    omni("o3-std-t2v", "KlingVideo_O3Std_TextToVideo", "Kling O3 Standard Text to Video",
+         "o3/standard/text-to-video", audio_rates(0.084, 0.112, None, _REG), image_input=False),
+    omni("o3-4k-t2v", "KlingVideo_O3_4K_TextToVideo", "Kling O3 4K Text to Video", "o3/4k/text-to-video",
+         audio_rates(0.42, 0.42, None, "https://fal.ai/models/fal-ai/kling-video/o3/4k/text-to-video/llms.txt"),
+         image_input=False, source="like o3/pro/text-to-video (provider_protocols.md §2.2 row 49)"),
+    omni("v3-turbo-std-i2v", "KlingVideo_V3TurboStd_ImageToVideo", "Kling 3.0 Turbo Standard Image to Video",
+         "v3/turbo/standard/image-to-video",
+         per_second(0.112, "https://fal.ai/models/fal-ai/kling-video/v3/turbo/standard/image-to-video/llms.txt "
+                           "(audio always on)"), image_input=True, audio=False,
+         source="provider_protocols.md §2.2 row 11; fal llms.txt (no typed client schema yet)"),
+    omni("v3-turbo-pro-i2v", "KlingVideo_V3TurboPro_ImageToVideo", "Kling 3.0 Turbo Pro Image to Video",
+         "v3/turbo/pro/image-to-video",
+         per_second(0.14, "https://fal.ai/models/fal-ai/kling-video/v3/turbo/pro/image-to-video/llms.txt"),
+         image_input=True, audio=False, source="provider_protocols.md §2.2 row 12; fal llms.txt"),
+    omni("v3-turbo-pro-t2v", "KlingVideo_V3TurboPro_TextToVideo", "Kling 3.0 Turbo Pro Text to Video",
+         "v3/turbo/pro/text-to-video",
+         per_second(0.14, "https://fal.ai/models/fal-ai/kling-video/v3/turbo/pro/text-to-video/llms.txt"),
+         image_input=False, audio=False, source="provider_protocols.md §2.2 row 13; fal llms.txt"),
+    avatar("avatar-v1-std", "KlingVideo_AIAvatar_V1Std", "Kling AI Avatar 1.0 Standard", "v1/standard/ai-avatar",
+           replace(UNKNOWN, seconds_from="audio")),
+    avatar("avatar-v1-pro", "KlingVideo_AIAvatar_V1Pro", "Kling AI Avatar 1.0 Pro", "v1/pro/ai-avatar",
+           replace(UNKNOWN, seconds_from="audio")),
+    avatar("avatar-v2-std", "KlingVideo_AIAvatar_V2Std", "Kling AI Avatar 2.0 Standard", "ai-avatar/v2/standard",
+           Price(0.0562, seconds_from="audio", source="https://fal.ai/models/fal-ai/kling-video/ai-avatar/v2/standard: "
+                                                      "$0.0562/s")),
+    avatar("avatar-v2-pro", "KlingVideo_AIAvatar_V2Pro", "Kling AI Avatar 2.0 Pro", "ai-avatar/v2/pro",
+           replace(UNKNOWN, seconds_from="audio")),
+)
+
 # Kling's own API serves the same models by `model_name` and `mode` (provider_protocols.md §5.4); the
 # model is written "<model_name>/<mode>". Fields it takes, in the catalog's (fal's) names: no cfg_scale on
 # v2.x, no aspect ratio for image to video (the image decides), no motion brush or camera presets here.

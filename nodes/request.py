@@ -186,7 +186,10 @@ def _media(f: Field, value: Any, ctx: _MediaContext) -> Any:
         ctx.seconds[f.name] = seconds
         return media
     if f.kind == "audio":
-        return media_in.encode_audio(value, f.name, f.media or media_in.MediaLimits())
+        media = media_in.encode_audio(value, f.name, f.media or media_in.MediaLimits())
+        if isinstance(value, dict) and "waveform" in value:
+            ctx.seconds[f.name] = value["waveform"].shape[-1] / int(value["sample_rate"])
+        return media
     if f.kind == "elements":
         return _elements(f, value)
     if f.kind == "dynamic_masks":
@@ -373,7 +376,7 @@ def _family_max_rate(variant: Variant) -> float:
 def _longest(variant: Variant) -> float:
     if variant.price.seconds_from:
         limits = variant.field(variant.price.seconds_from).media
-        return limits.max_seconds if limits and limits.max_seconds else 60
+        return limits.max_seconds if limits and limits.max_seconds else 60  # unknown length: a minute
     if variant.duration_field:
         return max(int(o) for o in variant.field(variant.duration_field).options)
     return 1

@@ -54,7 +54,7 @@ def sample_inputs(v, clip):
         elif f.kind == "video":
             inputs[f.name] = str(clip)
         elif f.kind == "audio":
-            inputs[f.name] = speech(max(f.media.min_seconds or 0, 3) + 1)
+            inputs[f.name] = speech(max((f.media.min_seconds if f.media else 0) or 0, 3) + 1)
         elif f.kind == "text" and f.wire in ("prompt", "text"):
             inputs[f.name] = "a lighthouse at dawn, waves rolling in"
         elif f.kind not in ("shots", "elements", "dynamic_masks", "camera"):

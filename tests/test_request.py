@@ -134,5 +134,5 @@ def test_catalog_is_consistent():
         else:  # billed on an input's length, per request, or not published
             assert v.price.seconds_from or v.price.per_request or v.price.audio_off is None, v.key
         if v.price.seconds_from:
-            assert v.field(v.price.seconds_from).kind == "video", v.key
+            assert v.field(v.price.seconds_from).kind in ("video", "audio"), v.key
         assert v.price.source and v.source, v.key

@@ -197,7 +197,7 @@ class FalQueue(Client):
         try:
             answer = await self._send("GET", _base(handle), f"fal result of {handle.request_id}", retry=retry)
         except ProviderError as exc:
-            if exc.status is not None and exc.status not in http._RETRY_STATUS:
+            if exc.status is not None and not exc.retryable:  # the job ended in an error: no retry helps
                 raise JobFailed(f"{exc}", status=exc.status, request_id=handle.request_id) from None
             raise
         if not isinstance(answer.data, dict):

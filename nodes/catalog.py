@@ -109,7 +109,7 @@ class Variant:
     source: str = ""                # where the field list comes from
     aliases: tuple[str, ...] = ()   # extra CLI names
     typical_seconds: int = 120      # wall time a job usually takes, for the progress estimate
-    output: str = "video"           # video | voice
+    output: str = "video"           # video | voice | audio
     rules: tuple[Callable, ...] = ()  # cross-field checks, see request.py
     duration_field: str = "duration"
     audio_field: Optional[str] = None
@@ -589,6 +589,30 @@ CATALOG += (
                                                       "$0.0562/s")),
     avatar("avatar-v2-pro", "KlingVideo_AIAvatar_V2Pro", "Kling AI Avatar 2.0 Pro", "ai-avatar/v2/pro",
            replace(UNKNOWN, seconds_from="audio")),
+    Variant("tts", "KlingVideo_TTS", "Kling Text to Speech", _fal("v1/tts"), (
+        Field("text", "text", required=True, default="", multiline=True, tooltip="What to say."),
+        Field("voice_id", "enum", default="genshin_vindi2", options=LIPSYNC_VOICES, tooltip="Kling's built-in voice."),
+        Field("voice_speed", "float", default=1.0, min=0.8, max=2.0, step=0.1, tooltip="Speech rate (0.8 to 2)."),
+    ), Price(0.007, per_request=True, source="https://fal.ai/models/fal-ai/kling-video/v1/tts/llms.txt: $0.007 "
+                                              "per generation"),
+        family="audio", output="audio", duration_field="", typical_seconds=20,
+        description="Speak a text with one of Kling's voices; the result is an AUDIO.",
+        source=f"{_TYPES} KlingVideoV1TtsInput (voice_speed range from fal's page)"),
+    Variant("video-to-audio", "KlingVideo_VideoToAudio", "Kling Video to Audio", _fal("video-to-audio"), (
+        Field("video_url", "video", input="video", required=True, cli_alias="video",
+              media=MediaLimits(min_seconds=3, max_seconds=20, max_bytes=100_000_000),
+              tooltip="The video to give a soundtrack: MP4/MOV, 3-20 s, at most 100 MB."),
+        # fal's defaults describe a car race: both prompts are required so a soundtrack is never a surprise.
+        Field("sound_effect_prompt", "text", required=True, default="", multiline=True, max_length=200,
+              tooltip="The sound effects (at most 200 characters)."),
+        Field("background_music_prompt", "text", required=True, default="", multiline=True, max_length=200,
+              tooltip="The background music (at most 200 characters)."),
+        Field("asmr_mode", "bool", default=False, tooltip="Finer, more immersive sound effects."),
+    ), Price(0.035, per_request=True, source="https://fal.ai/models/fal-ai/kling-video/video-to-audio/llms.txt: "
+                                             "$0.035 per video"),
+        family="audio", duration_field="", typical_seconds=60,
+        description="Generate a soundtrack for a video; outputs the dubbed VIDEO and its AUDIO.",
+        source=f"{_TYPES} VideoToAudioInput"),
 )
 
 # Kling's own API serves the same models by `model_name` and `mode` (provider_protocols.md §5.4); the

@@ -211,7 +211,8 @@ def main(argv=None) -> int:
         if done.path is None:  # e.g. create-voice: the answer is the result
             print(json.dumps(done.result))
         else:
-            out = args.out or Path(f"{variant.key}_{done.request_id}.mp4")
+            safe_id = re.sub(r"[^\w.-]+", "_", done.request_id)
+            out = args.out or Path(f"{variant.key}_{safe_id}{done.path.suffix}")
             shutil.copyfile(done.path, out)
             print(out)
         print(f"{providers.get(provider).TITLE} request {done.request_id}, est. {prepared.cost}")

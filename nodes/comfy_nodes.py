@@ -131,11 +131,18 @@ VOICE_OUTPUTS = [
 ]
 
 
+AUDIO_OUTPUTS = [
+    lambda: io.Audio.Output("audio_out", display_name="audio"),
+    lambda: io.String.Output("info", display_name="request_id / cost"),
+]
+OUTPUTS = {"video": VIDEO_OUTPUTS, "voice": VOICE_OUTPUTS, "audio": AUDIO_OUTPUTS}
+
+
 def make_node(variant: Variant) -> type[io.ComfyNode]:
     """A ComfyNode class for one catalog entry."""
 
     def define_schema(cls) -> io.Schema:
-        outputs = VIDEO_OUTPUTS if variant.output == "video" else VOICE_OUTPUTS
+        outputs = OUTPUTS[variant.output]
         return io.Schema(
             node_id=variant.node_id,
             display_name=variant.display_name,
@@ -173,6 +180,11 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
             voice_id = str(done.result.get("voice_id", ""))
             progress(Update("done", f"voice id {voice_id}", 1.0, done.request_id))
             return io.NodeOutput(voice_id, info, ui=ui.PreviewText(f"voice id: {voice_id}\n{info}"))
+        if variant.output == "audio":
+            from .media_out import decode_audio
+            audio = await asyncio.to_thread(decode_audio, str(done.path))
+            progress(Update("done", f"done: est. {prepared.cost}", 1.0, done.request_id))
+            return io.NodeOutput(audio, info + f" | {OUTPUT_SUBFOLDER}/{done.path.name}")
         from .media_out import decode_video
         decoded = await asyncio.to_thread(decode_video, str(done.path),
                                           all_frames=frames_consumed(cls.hidden.dynprompt, node_id))

@@ -22,7 +22,7 @@ from . import http, providers
 from .errors import Interrupted, JobFailed, ProviderError, scrub
 from .providers.base import Client, Handle
 from .journal import Journal, check_cap, now_iso
-from .probe import MediaError, probe_video
+from .probe import MediaError, probe_audio, probe_video
 from .request import PreparedRequest
 
 log = logging.getLogger("kling_video")
@@ -111,11 +111,11 @@ class Job:
                     result = await self._guard(queue.result(self.handle, final), queue)
                     self._record(state="completed", result=result)
                 path = None
-                if self.variant.output == "video":
-                    url = queue.video_url(result)
-                    self._set_phase("downloading", "downloading the video", 0.92)
+                if self.variant.output in ("video", "audio"):
+                    url = queue.video_url(result) if self.variant.output == "video" else audio_url(result)
+                    self._set_phase("downloading", f"downloading the {self.variant.output}", 0.92)
                     path = await self._guard(self._download_checked(session, url), queue, cancel_remote=False)
-                    self._record(state="downloaded", path=str(path))
+                self._record(state="downloaded", path=str(path) if path else None)
             except JobFailed as exc:
                 self._record(state="failed", error=str(exc))
                 raise
@@ -179,7 +179,7 @@ class Job:
         for attempt in (1, 2):
             path = await self._download(session, url)
             try:
-                await asyncio.to_thread(probe_video, path)
+                await asyncio.to_thread(probe_video if self.variant.output == "video" else probe_audio, path)
                 return path
             except MediaError as exc:
                 problem = exc
@@ -290,7 +290,8 @@ class Job:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         rid = re.sub(r"[^\w.-]+", "_", self.handle.request_id)[:80]  # AI/ML API ids carry ':model/name'
-        final = self.out_dir / f"{stamp}_{self.variant.key}_{rid}.mp4"
+        suffix = ".mp4" if self.variant.output == "video" else (Path(url.split("?")[0]).suffix or ".mp3")
+        final = self.out_dir / f"{stamp}_{self.variant.key}_{rid}{suffix}"
         part = final.with_name(final.name + ".part")
         have = 0
         part.write_bytes(b"")
@@ -398,9 +399,17 @@ async def _generate(prepared: PreparedRequest, out_dir: Path, journal: Journal, 
     return await job.run(resume=resume)
 
 
+def audio_url(result: dict) -> str:
+    audio = result.get("audio")
+    url = audio.get("url") if isinstance(audio, dict) else None
+    if not url:
+        raise ProviderError(f"the result has no audio url: {json.dumps(result)[:300]}")
+    return url
+
+
 def _intact(path: Path) -> bool:
     try:
-        probe_video(path)
+        (probe_video if path.suffix == ".mp4" else probe_audio)(path)
         return True
     except (MediaError, OSError):
         return False

@@ -17,7 +17,7 @@ import av
 import numpy as np
 import torch
 
-from .probe import MediaError, VideoInfo, _check_complete, _info, _open, probe_video  # noqa: F401  (re-exported)
+from .probe import MediaError, VideoInfo, _check_complete, _info, _open, probe_video  # noqa: F401 re-exported
 
 MAX_DECODE_BYTES_ENV = "KLING_VIDEO_MAX_DECODE_BYTES"
 # A 10 s 1080p clip is 6 GB as float32 frames; 16 GiB leaves room for ~25 s of
@@ -82,6 +82,23 @@ class _AudioSink:
         self.chunks = []
         return {"waveform": torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)).unsqueeze(0),
                 "sample_rate": int(self.rate)}
+
+
+def decode_audio(path) -> dict:
+    """An audio file (the TTS result) as ComfyUI's AUDIO."""
+    sink = _AudioSink()
+    with _open(path) as container:
+        if not container.streams.audio:
+            raise MediaError(f"{os.fspath(path)!r} has no audio stream")
+        try:
+            for frame in container.decode(audio=0):
+                sink.add(frame)
+        except av.FFmpegError as e:
+            raise MediaError(f"{os.fspath(path)!r} is corrupt: {e}") from e
+    audio = sink.result()
+    if audio is None:
+        raise MediaError(f"{os.fspath(path)!r} has no decodable audio")
+    return audio
 
 
 def silent_audio(seconds: float, sample_rate: int = SILENT_SAMPLE_RATE) -> dict:

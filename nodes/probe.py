@@ -109,3 +109,18 @@ def probe_video(path) -> VideoInfo:
     if info.width <= 0 or info.height <= 0:
         raise MediaError(f"{os.fspath(path)!r} has no frame size")
     return info
+
+
+
+def probe_audio(path) -> None:
+    """MediaError unless the file has an audio stream whose first frame decodes."""
+    with _open(path) as container:
+        if not container.streams.audio:
+            raise MediaError(f"{os.fspath(path)!r} has no audio stream")
+        _check_complete(container, path)
+        try:
+            for _ in container.decode(audio=0):
+                return
+        except av.FFmpegError as e:
+            raise MediaError(f"{os.fspath(path)!r} is corrupt: {e}") from e
+    raise MediaError(f"{os.fspath(path)!r} has no decodable audio")

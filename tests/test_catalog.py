@@ -15,7 +15,7 @@ from PIL import Image
 from comfyui_kling_video.nodes.catalog import CATALOG, EXCLUDED, variant
 from comfyui_kling_video.nodes.errors import InputError
 from comfyui_kling_video.nodes.job import generate
-from comfyui_kling_video.nodes.media_out import decode_video
+from comfyui_kling_video.nodes.media_out import decode_audio, decode_video
 from comfyui_kling_video.nodes.request import prepare
 from media import make_mp4, sine
 
@@ -55,7 +55,7 @@ def sample_inputs(v, clip):
             inputs[f.name] = str(clip)
         elif f.kind == "audio":
             inputs[f.name] = speech(max((f.media.min_seconds if f.media else 0) or 0, 3) + 1)
-        elif f.kind == "text" and f.wire in ("prompt", "text"):
+        elif f.kind == "text" and (f.wire in ("prompt", "text") or f.required):
             inputs[f.name] = "a lighthouse at dawn, waves rolling in"
         elif f.kind not in ("shots", "elements", "dynamic_masks", "camera"):
             inputs[f.name] = f.default
@@ -117,6 +117,10 @@ def test_every_variant_against_fal(fal_env, tmp_path, clip, key):
         assert done.path.read_bytes() == fal_env.video_bytes
         decoded = decode_video(done.path)
         assert decoded.frames.ndim == 4 and decoded.frames.shape[-1] == 3 and decoded.fps > 0
+    elif v.output == "audio":
+        assert done.path.read_bytes() == fal_env.audio_bytes
+        audio = decode_audio(done.path)
+        assert audio["waveform"].ndim == 3 and audio["waveform"].shape[-1] > 0 and audio["sample_rate"] > 0
     else:
         assert done.path is None and done.result["voice_id"]
     assert (prepared.cost.usd is None) == (v.price.audio_off is None)

@@ -15,7 +15,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import aiohttp
 
@@ -98,10 +98,12 @@ def _created_nothing(answer: Answer) -> bool:
 
 async def send(session: aiohttp.ClientSession, method: str, url: str, *, headers: dict,
                json_body: Any = None, body: Optional[bytes] = None, params: Optional[dict] = None,
-               retry: Retry = QUERY, what: str = "request", expect_json: bool = True) -> Answer:
+               retry: Retry = QUERY, what: str = "request", expect_json: bool = True,
+               final: Optional[Callable[[Answer], bool]] = None) -> Answer:
     """One logical request; returns a 2xx Answer or raises ProviderError (after retries). With
     `expect_json`, a 2xx whose body is not a JSON object (a proxy's page, a cut-off body) counts as a
-    transient failure too."""
+    transient failure too. `final(answer)` marks an error answer that no retry can help (a provider's own
+    code for "no credits", say), even under a retryable HTTP status."""
     send_headers = dict(headers)
     if json_body is not None:
         body = json.dumps(json_body, separators=(",", ":")).encode()
@@ -136,7 +138,8 @@ async def send(session: aiohttp.ClientSession, method: str, url: str, *, headers
                                         "accepted it", status=answer.status)
             else:
                 last = error_from_answer(answer, what)
-                if answer.status not in _RETRY_STATUS or (retry.unsent_only and not _created_nothing(answer)):
+                if (answer.status not in _RETRY_STATUS or (retry.unsent_only and not _created_nothing(answer))
+                        or (final is not None and final(answer))):
                     raise last
             retry_after = retry_after_seconds(answer.headers)
         if attempt + 1 < retry.attempts:

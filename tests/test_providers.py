@@ -192,3 +192,12 @@ def test_kill_9_then_rerun_on_every_provider(any_provider, tmp_path):
     assert (tmp_path / "o.mp4").read_bytes() == fake.video_bytes
     assert len(fake.submits()) == 1 and len(fake.jobs) == 1
     assert SECRET not in rerun.stdout + rerun.stderr
+
+
+@pytest.mark.parametrize("any_provider", ["kling"], indirect=True)
+def test_kling_out_of_credits_is_not_retried(any_provider, tmp_path):
+    name, fake = any_provider
+    fake.no_credits = True  # HTTP 429 with Kling's code 1102: waiting will not help
+    with pytest.raises(KlingError, match="1102.*resource pack"):
+        asyncio.run(generate(lambda: prepare(variant("t2v"), {"prompt": "broke"}, name), tmp_path / "out"))
+    assert fake.count("submit") == 1

@@ -49,6 +49,12 @@ CODES = {
 RETRY_CODES = {1302, 1303}
 
 
+def _hopeless(answer) -> bool:
+    """Kling answers 429 for an empty account too (1100-1102): waiting will not help."""
+    return isinstance(answer.data, dict) and answer.data.get("code") not in (None, *RETRY_CODES) \
+        and answer.data.get("code") < 5000
+
+
 def credentials() -> tuple[str, str]:
     access = os.environ.get("KLINGAI_ACCESS_KEY", "").strip()
     secret = os.environ.get("KLINGAI_SECRET_KEY", "").strip()
@@ -91,7 +97,7 @@ class KlingClient(Client):
         # A fresh token for every request, as Kling's own SDK does: a long job outlives a token.
         headers = {"Authorization": f"Bearer {make_jwt(self.access, self.secret)}"}
         try:
-            answer = await http.send(self.session, method, url, headers=headers, what=what, **kw)
+            answer = await http.send(self.session, method, url, headers=headers, what=what, final=_hopeless, **kw)
         except ProviderError as exc:
             raise self._explain(exc) from None
         if answer.data.get("code", 0) != 0:

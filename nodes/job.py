@@ -112,7 +112,7 @@ class Job:
                     self._record(state="completed", result=result)
                 path = None
                 if self.variant.output in ("video", "audio"):
-                    url = queue.video_url(result) if self.variant.output == "video" else audio_url(result)
+                    url = queue.video_url(result) if self.variant.output == "video" else queue.audio_url(result)
                     self._set_phase("downloading", f"downloading the {self.variant.output}", 0.92)
                     path = await self._guard(self._download_checked(session, url), queue, cancel_remote=False)
                 self._record(state="downloaded", path=str(path) if path else None)
@@ -397,14 +397,6 @@ async def _generate(prepared: PreparedRequest, out_dir: Path, journal: Journal, 
     resume = record if record and record.get("state") in ("pending", "submitted", "completed", "downloaded") else None
     job = Job(prepared, out_dir, journal=journal, key=key, **job_options)
     return await job.run(resume=resume)
-
-
-def audio_url(result: dict) -> str:
-    audio = result.get("audio")
-    url = audio.get("url") if isinstance(audio, dict) else None
-    if not url:
-        raise ProviderError(f"the result has no audio url: {json.dumps(result)[:300]}")
-    return url
 
 
 def _intact(path: Path) -> bool:

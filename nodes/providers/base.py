@@ -81,5 +81,8 @@ class Client:
     def video_url(self, result: dict) -> str:
         raise NotImplementedError
 
+    def audio_url(self, result: dict) -> str:
+        raise ProviderError(f"{self.name} serves no audio-only results")
+
     async def cancel(self, handle: Handle) -> str:
         raise CancelUnsupported(f"{self.name} has no cancel")

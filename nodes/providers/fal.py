@@ -205,7 +205,10 @@ class FalQueue(Client):
         return answer.data
 
     def video_url(self, result: dict) -> str:
-        return video_url(result)
+        return file_url(result, "video")
+
+    def audio_url(self, result: dict) -> str:
+        return file_url(result, "audio")
 
     async def cancel(self, handle: Handle) -> str:
         """Ask fal to cancel; returns fal's status word. Never raises for an already finished job."""
@@ -230,11 +233,12 @@ def _status_object(data) -> dict:
     return data
 
 
-def video_url(result: dict) -> str:
-    video = result.get("video")
-    url = video.get("url") if isinstance(video, dict) else None
+def file_url(result: dict, kind: str) -> str:
+    """The URL of fal's `{kind: File}` output (video, audio)."""
+    file = result.get(kind)
+    url = file.get("url") if isinstance(file, dict) else None
     if not url:
-        raise ProviderError(f"fal result has no video url: {json.dumps(result)[:300]}")
+        raise ProviderError(f"fal result has no {kind} url: {json.dumps(result)[:300]}")
     return url
 
 

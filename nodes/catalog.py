@@ -23,6 +23,9 @@ DURATIONS_3_15 = tuple(str(n) for n in range(3, 16))
 #   text, string, string_list → STRING widget; enum → combo; bool → toggle; float, int → number widget
 #   image → IMAGE (one image); images → IMAGE batch; mask → MASK; video → VIDEO; audio → AUDIO
 #   shots, elements, dynamic_masks, camera → the pack's own types, built by its helper nodes
+# An elements field's options name fal's element type: "combo" (default; KlingV3ComboElementInput: a frontal
+# image + 1-3 references, or one video with a voice), "omni" (OmniVideoElementInput: frontal + 1-3
+# references) or "image" (ElementInput: frontal and/or 0-3 references).
 MEDIA_KINDS = ("image", "images", "mask", "video", "audio")
 STRUCT_KINDS = ("shots", "elements", "dynamic_masks", "camera")
 
@@ -242,6 +245,25 @@ def rule_orientation_length(body: dict, fail, media_seconds: dict) -> None:
                                 f"'{body.get('character_orientation')}' it may last at most {limit} s")
 
 
+def rule_face_with_video(body: dict, fail, media_seconds: dict) -> None:
+    if body.get("elements") and body.get("character_orientation") != "video":
+        fail("elements", "a face element binds only with character_orientation 'video' (fal's rule)")
+
+
+def rule_max_references(limit: int, with_video_only: bool = False):
+    """O1/O3: elements plus reference images may number at most `limit` ("Maximum N total (elements +
+    reference images)"); O3 reference-to-video applies it only when an element is a video."""
+    def rule(body: dict, fail, media_seconds: dict) -> None:
+        elements, images = body.get("elements") or [], body.get("image_urls") or []
+        if with_video_only and not any("video_url" in e for e in elements):
+            return
+        if len(elements) + len(images) > limit:
+            fail("reference_images", f"{len(elements)} element(s) + {len(images)} reference image(s) make "
+                                     f"{len(elements) + len(images)}; at most {limit} in all")
+    rule.__name__ = f"rule_max_references_{limit}"
+    return rule
+
+
 # -- family builders --------------------------------------------------------------------------------
 
 def _fal(model_path: str) -> str:
@@ -424,7 +446,12 @@ def multi_image(key, node_id, name, model_path, price) -> Variant:
         source=f"{_SEED} MultiImageToVideoRequest; {_TYPES}")
 
 
-def motion_control(key, node_id, name, model_path, price) -> Variant:
+def motion_control(key, node_id, name, model_path, price, *, face: bool = False) -> Variant:
+    """v2.6 and v3 motion control; v3 adds one face element (orientation `video` only)."""
+    extra = (replace(ELEMENTS, options=("image",), max_items=1,
+                     tooltip="Optional face element (one Kling Element with a frontal image and/or references) "
+                             "for identity; @Element1 in the prompt. Only with character_orientation 'video'."),
+             ) if face else ()
     return Variant(key, node_id, name, _fal(model_path), (
         Field("image_url", "image", input="image", required=True, cli_alias="image",
               tooltip="The character and scene to animate (body clearly visible, >5% of the image)."),
@@ -434,10 +461,11 @@ def motion_control(key, node_id, name, model_path, price) -> Variant:
         Field("character_orientation", "enum", required=True, default="video", options=("image", "video"),
               tooltip="image: keep the image's orientation (video ≤10 s); video: follow the video (≤30 s)."),
         prompt(required=False), Field("keep_original_sound", "bool", default=True,
-                                      tooltip="Keep the reference video's sound.")),
-        price, family="motion-control", rules=(rule_orientation_length,), typical_seconds=240, duration_field="",
+                                      tooltip="Keep the reference video's sound.")) + extra,
+        price, family="motion-control", typical_seconds=240, duration_field="",
+        rules=(rule_orientation_length,) + ((rule_face_with_video,) if face else ()),
         description=f"Transfer the motion of a reference video onto an image's character with {name}.",
-        source=f"{_SEED} MotionControlRequest; {_TYPES}")
+        source=f"{_TYPES} KlingVideoV3ProMotionControlInput" if face else f"{_SEED} MotionControlRequest; {_TYPES}")
 
 
 def effects(key, node_id, name, model_path, price) -> Variant:
@@ -509,6 +537,10 @@ CATALOG += (
 
 # -- newer fal models (provider_protocols.md §2.2 rows 11-13, 40-49; Appendix A) ----------------------
 
+_SHOT_TYPE = Field("shot_type", "enum", default="customize", options=("customize", "intelligent"),
+                   tooltip="customize: your shots; intelligent: Kling cuts the prompt into shots.")
+
+
 def omni(key, node_id, name, model_path, price, *, image_input: bool, o1: bool = False, audio: bool = True,
          source: str = _TYPES) -> Variant:
     """O1 / O3 / v3 Turbo text and image to video."""
@@ -525,13 +557,66 @@ def omni(key, node_id, name, model_path, price, *, image_input: bool, o1: bool =
         fields = frames + (prompt(required=False), SHOTS, duration(DURATIONS_3_15)) + (() if image_input else (ASPECT,))
         if audio:
             fields += (replace(AUDIO, default=False),)
-        fields += (Field("shot_type", "enum", default="customize", options=("customize", "intelligent"),
-                         tooltip="customize: your shots; intelligent: Kling cuts the prompt into shots."),)
+        fields += (_SHOT_TYPE,)
         rules = (rule_prompt_or_shots,)
     family = "image-to-video" if image_input else "text-to-video"
     return Variant(key, node_id, name, _fal(model_path), fields, price, family=family, source=source, rules=rules,
                    description=f"{name} on fal.ai.", typical_seconds=180,
                    audio_field="generate_audio" if (audio and not o1) else None)
+
+
+REFERENCE_IMAGES = Field("image_urls", "images", input="reference_images", min_items=1,
+                         tooltip="Reference images for style or appearance (a batch), @Image1, @Image2, ... in "
+                                 "the prompt.")
+# O1/O3 video-to-video source: "mp4/mov, 3-10.05 s, 720-2160 px, at most 200 MB" (+ "24-60 fps" on O1).
+V2V_VIDEO = MediaLimits(min_seconds=3, max_seconds=10.05, min_px=720, max_px=2160, max_bytes=200_000_000)
+
+
+def omni_reference(key, node_id, name, model_path, price, *, o1: bool) -> Variant:
+    """O1 / O3 reference to video: elements and reference images (and on O3 optional start/end frames)."""
+    if o1:
+        fields = (replace(prompt(), tooltip="What happens; @Element1, @Element2 are the elements and @Image1, "
+                                            "@Image2 the reference images, in order."),
+                  replace(ELEMENTS, options=("omni",), max_items=7,
+                          tooltip="Characters or objects: Kling Element nodes with a frontal image and 1-3 "
+                                  "references (@Element1, ...)."),
+                  replace(REFERENCE_IMAGES, max_items=7), ASPECT, duration(tuple(str(n) for n in range(3, 11))))
+        rules = (rule_max_references(7),)
+    else:
+        fields = (image("start_image_url", "start_frame", False, "Optional first frame.", "image"),
+                  image("end_image_url", "end_frame", False, END, "end-image"),
+                  prompt(required=False), SHOTS, replace(ELEMENTS, options=("combo",)), REFERENCE_IMAGES,
+                  ASPECT, duration(DURATIONS_3_15), replace(AUDIO, default=False), _SHOT_TYPE)
+        rules = (rule_prompt_or_shots, rule_max_references(4, with_video_only=True))
+    return Variant(key, node_id, name, _fal(model_path), fields, price, family="reference-to-video",
+                   source=_TYPES + (" OmniVideoReferenceToVideoInput" if o1 else " O3ProReferenceVideoI2VInput"),
+                   rules=rules, typical_seconds=200, audio_field=None if o1 else "generate_audio",
+                   description=f"Make a video of elements and reference images with {name} on fal.ai.")
+
+
+def omni_video_edit(key, node_id, name, model_path, price, *, o1: bool, reference: bool) -> Variant:
+    """O1 / O3 video to video: edit a video (same length) or make a new one that references it."""
+    fields = (Field("video_url", "video", input="video", required=True, cli_alias="video",
+                    media=replace(V2V_VIDEO, min_fps=24, max_fps=60) if o1 else V2V_VIDEO,
+                    tooltip="The source video: MP4/MOV, 3-10 s, 720-2160 px sides, at most 200 MB"
+                            + (", 24-60 fps." if o1 else ".")),
+              replace(prompt(), tooltip="The edit or the new video; @Video1 is the source video, @Element1 and "
+                                        "@Image1 the elements and reference images."),
+              replace(ELEMENTS, options=("omni",) if o1 else ("image",), max_items=4,
+                      tooltip="Characters or objects (Kling Element nodes with images), @Element1, ..."),
+              replace(REFERENCE_IMAGES, max_items=4),
+              Field("keep_audio", "bool", default=True, tooltip="Keep the source video's sound."))
+    if reference:
+        fields += (replace(ASPECT, default="auto", options=("auto",) + ASPECT.options),
+                   duration(tuple(str(n) for n in range(3, 11 if o1 else 16))))
+    kind = "reference" if reference else "edit"
+    types = {(True, False): "OmniV2VEditInput", (True, True): "OmniV2VReferenceInput",
+             (False, False): "O3ProEditVideoV2VInput", (False, True): "O3ProReferenceVideoV2VInput"}
+    return Variant(key, node_id, name, _fal(model_path), fields, price, family="video-to-video",
+                   source=f"{_TYPES} {types[o1, reference]}", rules=(rule_max_references(4),),
+                   typical_seconds=240, duration_field="duration" if reference else "",
+                   description=(f"Make a new video that follows a reference video ({kind}) with {name} on fal.ai."
+                                if reference else f"Edit a video with a prompt with {name} on fal.ai."))
 
 
 def avatar(key, node_id, name, model_path, price) -> Variant:
@@ -580,6 +665,37 @@ CATALOG += (
          "v3/turbo/pro/text-to-video",
          per_second(0.14, "https://fal.ai/models/fal-ai/kling-video/v3/turbo/pro/text-to-video/llms.txt"),
          image_input=False, audio=False, source="provider_protocols.md §2.2 row 13; fal llms.txt"),
+    omni_reference("o1-pro-r2v", "KlingVideo_O1_ReferenceToVideo", "Kling O1 Reference to Video",
+                   "o1/reference-to-video", UNKNOWN, o1=True),
+    omni_reference("o1-std-r2v", "KlingVideo_O1Std_ReferenceToVideo", "Kling O1 Standard Reference to Video",
+                   "o1/standard/reference-to-video", UNKNOWN, o1=True),
+    omni_reference("o3-pro-r2v", "KlingVideo_O3Pro_ReferenceToVideo", "Kling O3 Pro Reference to Video",
+                   "o3/pro/reference-to-video", UNKNOWN, o1=False),
+    omni_reference("o3-std-r2v", "KlingVideo_O3Std_ReferenceToVideo", "Kling O3 Standard Reference to Video",
+                   "o3/standard/reference-to-video", UNKNOWN, o1=False),
+    omni_video_edit("o1-pro-v2v-edit", "KlingVideo_O1_VideoEdit", "Kling O1 Video Edit", "o1/video-to-video/edit",
+                    replace(UNKNOWN, seconds_from="video"), o1=True, reference=False),
+    omni_video_edit("o1-std-v2v-edit", "KlingVideo_O1Std_VideoEdit", "Kling O1 Standard Video Edit",
+                    "o1/standard/video-to-video/edit", replace(UNKNOWN, seconds_from="video"), o1=True,
+                    reference=False),
+    omni_video_edit("o1-pro-v2v-ref", "KlingVideo_O1_VideoReference", "Kling O1 Video Reference",
+                    "o1/video-to-video/reference", UNKNOWN, o1=True, reference=True),
+    omni_video_edit("o1-std-v2v-ref", "KlingVideo_O1Std_VideoReference", "Kling O1 Standard Video Reference",
+                    "o1/standard/video-to-video/reference", UNKNOWN, o1=True, reference=True),
+    omni_video_edit("o3-pro-v2v-edit", "KlingVideo_O3Pro_VideoEdit", "Kling O3 Pro Video Edit",
+                    "o3/pro/video-to-video/edit", replace(UNKNOWN, seconds_from="video"), o1=False,
+                    reference=False),
+    omni_video_edit("o3-std-v2v-edit", "KlingVideo_O3Std_VideoEdit", "Kling O3 Standard Video Edit",
+                    "o3/standard/video-to-video/edit", replace(UNKNOWN, seconds_from="video"), o1=False,
+                    reference=False),
+    omni_video_edit("o3-pro-v2v-ref", "KlingVideo_O3Pro_VideoReference", "Kling O3 Pro Video Reference",
+                    "o3/pro/video-to-video/reference", UNKNOWN, o1=False, reference=True),
+    omni_video_edit("o3-std-v2v-ref", "KlingVideo_O3Std_VideoReference", "Kling O3 Standard Video Reference",
+                    "o3/standard/video-to-video/reference", UNKNOWN, o1=False, reference=True),
+    motion_control("v3-std-motion", "KlingVideo_V3Std_MotionControl", "Kling 3.0 Standard Motion Control",
+                   "v3/standard/motion-control", replace(UNKNOWN, seconds_from="reference_video"), face=True),
+    motion_control("v3-pro-motion", "KlingVideo_V3Pro_MotionControl", "Kling 3.0 Pro Motion Control",
+                   "v3/pro/motion-control", replace(UNKNOWN, seconds_from="reference_video"), face=True),
     avatar("avatar-v1-std", "KlingVideo_AIAvatar_V1Std", "Kling AI Avatar 1.0 Standard", "v1/standard/ai-avatar",
            replace(UNKNOWN, seconds_from="audio")),
     avatar("avatar-v1-pro", "KlingVideo_AIAvatar_V1Pro", "Kling AI Avatar 1.0 Pro", "v1/pro/ai-avatar",
@@ -658,6 +774,13 @@ EXCLUDED = {
     "CameraControl": "advanced_camera_control: the Kling Camera Control node",
     "DynamicMask": "an item of dynamic_masks: the Kling Dynamic Mask node",
     "Trajectory": "the path of a dynamic mask: the Kling Dynamic Mask node",
+}
+
+# fal endpoints (provider_protocols.md §2.2) deliberately without a node, and why.
+EXCLUDED_ENDPOINTS = {
+    "fal-ai/kling-video/v1/pro/image-to-video": "typed `any` in @fal-ai/client 1.8.5/1.9.4 and absent from 1.10.x "
+                                                "and from fal's current Kling list: no schema to validate against",
+    "fal-ai/kling-video/v1/pro/text-to-video": "as v1/pro/image-to-video: no typed schema, not on fal's current list",
 }
 
 

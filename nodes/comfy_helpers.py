@@ -34,8 +34,9 @@ class KlingElement(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="KlingVideo_Element", display_name="Kling Element", category=HELPERS,
-            description="A character or object for Kling 3.0 (@Element1, @Element2, ... in the prompt): a frontal "
-                        "image plus 1-3 reference images, or a video (optionally with a voice id).",
+            description="A character or object for Kling 3.0, O1 and O3 (@Element1, @Element2, ... in the prompt): a "
+                        "frontal image plus 1-3 reference images, or (3.0 image to video, O3 reference to video) "
+                        "a video, optionally with a voice id. Chain them through 'previous'.",
             inputs=[io.Image.Input("frontal", optional=True, tooltip="The main view."),
                     io.Image.Input("references", optional=True, tooltip="1-3 other angles (a batch)."),
                     io.Video.Input("video", optional=True, tooltip="Instead of images: a video of the element."),

@@ -167,6 +167,8 @@ class MediaLimits:
     min_px: Optional[int] = None       # smallest allowed width and height
     max_px: Optional[int] = None       # largest allowed width and height
     max_bytes: Optional[int] = None
+    min_fps: Optional[float] = None
+    max_fps: Optional[float] = None
 
 
 def _check_seconds(seconds: float, limits: MediaLimits, field: str) -> None:
@@ -210,6 +212,7 @@ def encode_video(video, field: str, limits: MediaLimits = MediaLimits()) -> tupl
                 raise InputError(field, "has no video stream")
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
+            fps = float(stream.average_rate or stream.guessed_rate or 0)
             if container.duration:
                 seconds = container.duration / 1_000_000
             else:
@@ -222,6 +225,10 @@ def encode_video(video, field: str, limits: MediaLimits = MediaLimits()) -> tupl
             raise InputError(field, f"{name} {side} px is below the {limits.min_px} px minimum")
         if limits.max_px is not None and side > limits.max_px:
             raise InputError(field, f"{name} {side} px is above the {limits.max_px} px maximum")
+    if fps and limits.min_fps is not None and fps < limits.min_fps - 0.01:
+        raise InputError(field, f"runs at {fps:.2f} fps, below the {limits.min_fps:g} fps minimum")
+    if fps and limits.max_fps is not None and fps > limits.max_fps + 0.01:
+        raise InputError(field, f"runs at {fps:.2f} fps, above the {limits.max_fps:g} fps maximum")
     return Media(data, "video/mp4", f"{field}.mp4"), seconds
 
 

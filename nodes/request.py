@@ -198,15 +198,19 @@ def _media(f: Field, value: Any, ctx: _MediaContext) -> Any:
 
 
 def _elements(f: Field, elements: Any) -> list[dict]:
-    """Kling Element nodes give [{'frontal', 'references', 'video', 'voice_id'}] (ComfyUI media inside)."""
+    """Kling Element nodes give [{'frontal', 'references', 'video', 'voice_id'}] (ComfyUI media inside).
+    The field's options name the element type the endpoint takes (see the kinds comment in catalog.py)."""
     if not elements:
         return []
     _count(f, len(elements), "elements")
+    style = (f.options or ("combo",))[0]
     out, videos = [], 0
     for i, el in enumerate(elements, 1):
         name = f"{f.name}[{i}]"
         item: dict = {}
         if el.get("video") is not None:
+            if style != "combo":
+                _fail(name, "is a video element; this model takes image elements only (frontal + references)")
             videos += 1
             if el.get("frontal") is not None or el.get("references") is not None:
                 _fail(name, "is either a video or images (frontal + references), not both")
@@ -214,13 +218,21 @@ def _elements(f: Field, elements: Any) -> list[dict]:
             if el.get("voice_id"):
                 item["voice_id"] = _voice_ids(Field("voice_id", "string_list", input=f"{name}.voice_id",
                                                     max_items=1), el["voice_id"])[0]
-        else:
-            if el.get("frontal") is None or el.get("references") is None:
-                _fail(name, "needs a frontal image and 1 to 3 reference images (or a video)")
-            if el.get("voice_id"):
-                _fail(f"{name}.voice_id", "voices bind to video elements only (Kling's rule)")
+            out.append(item)
+            continue
+        if el.get("voice_id"):
+            _fail(f"{name}.voice_id", "voices bind to video elements only (Kling's rule)")
+        if style == "image":
+            if el.get("frontal") is None and el.get("references") is None:
+                _fail(name, "needs a frontal image, reference images, or both")
+        elif el.get("frontal") is None or el.get("references") is None:
+            need = "a frontal image and 1 to 3 reference images" + (" (or a video)" if style == "combo" else "")
+            _fail(name, f"needs {need}")
+        if el.get("frontal") is not None:
             item["frontal_image_url"] = media_in.encode_image(el["frontal"], f"{name}.frontal")
-            item["reference_image_urls"] = media_in.encode_images(el["references"], f"{name}.references", 1, 3)
+        if el.get("references") is not None:
+            item["reference_image_urls"] = media_in.encode_images(el["references"], f"{name}.references",
+                                                                  0 if style == "image" else 1, 3)
         out.append(item)
     if videos > 1:
         _fail(f.name, f"has {videos} video elements; a request may have one")

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from comfyui_kling_video.nodes.catalog import CATALOG, EXCLUDED, variant
+from comfyui_kling_video.nodes.catalog import CATALOG, EXCLUDED, EXCLUDED_ENDPOINTS, variant
 from comfyui_kling_video.nodes.errors import InputError
 from comfyui_kling_video.nodes.job import generate
 from comfyui_kling_video.nodes.media_out import decode_audio, decode_video
@@ -159,6 +159,30 @@ def test_v3_shots_and_elements(fal_env, tmp_path, clip):
     assert set(second) == {"video_url", "voice_id"} and second["voice_id"] == "voice_abc"
 
 
+def el(frontal=None, references=None, video=None, voice_id=""):
+    return {"frontal": frontal, "references": references, "video": video, "voice_id": voice_id}
+
+
+@pytest.mark.parametrize("key,elements,shape", [
+    ("o1-pro-r2v", [el(picture(1), picture(2, 3))], {"frontal_image_url", "reference_image_urls"}),
+    ("o3-std-r2v", [el(video="__clip__", voice_id="voice_9")], {"video_url", "voice_id"}),
+    ("o3-pro-v2v-edit", [el(references=picture(3, 2))], {"reference_image_urls"}),
+    ("o1-std-v2v-ref", [el(picture(4), picture(5))], {"frontal_image_url", "reference_image_urls"}),
+    ("v3-pro-motion", [el(frontal=picture(6))], {"frontal_image_url"}),
+])
+def test_elements_of_each_style_reach_fal(fal_env, tmp_path, clip, key, elements, shape):
+    """The fake checks each endpoint's element type (combo, omni or image) from fal's schema."""
+    v = variant(key)
+    inputs = sample_inputs(v, clip)
+    inputs["elements"] = [{k: (str(clip) if x == "__clip__" else x) for k, x in e.items()} for e in elements]
+    inputs["reference_images"] = picture(9, 2) if v.has("reference_images") else None
+    asyncio.run(generate(lambda: prepare(v, inputs), tmp_path))
+    body = fal_env.submits()[0]["json"]
+    assert [set(e) for e in body["elements"]] == [shape]
+    if v.has("reference_images"):
+        assert len(body["image_urls"]) == 2
+
+
 def test_v1_motion_brush_and_camera(fal_env, tmp_path, clip):
     i2v = variant("v1-std-i2v")
     inputs = sample_inputs(i2v, clip)
@@ -234,6 +258,19 @@ def _bad_cases():
         case("v1-std-effects", "effect_scene", {"effect_scene": "moonwalk"}, "not one of"),
         case("v2.6-pro-motion", "character_orientation", {"character_orientation": "side"}, "not one of"),
         case("v2.6-std-motion", "image", {"image": None}, "required"),
+        case("o1-pro-r2v", "elements[1]", {"elements": [el(frontal=picture())]}, "1 to 3 reference"),
+        case("o1-pro-r2v", "elements[1]", {"elements": [el(video="__clip__")]}, "image elements only"),
+        case("o1-pro-r2v", "reference_images", {"elements": [el(picture(), picture())] * 3,
+                                                "reference_images": picture(0, 5)}, "at most 7 in all"),
+        case("o3-pro-v2v-edit", "reference_images", {"elements": [el(picture())] * 2,
+                                                     "reference_images": picture(0, 3)}, "at most 4 in all"),
+        case("o3-std-v2v-ref", "elements[1]", {"elements": [el()]}, "frontal image, reference images, or both"),
+        case("o1-pro-v2v-edit", "video", {"video": "__small__"}, "below the 720 px minimum"),
+        case("o1-std-v2v-edit", "video", {"video": "__slow__"}, "below the 24 fps minimum"),
+        case("o3-pro-r2v", "prompt", {"prompt": ""}, "or connect shots"),
+        case("v3-pro-motion", "elements", {"character_orientation": "image", "elements": [el(picture())]},
+             "only with character_orientation 'video'"),
+        case("v3-std-motion", "elements", {"elements": [el(picture())] * 2}, "at most 1"),
         case("lipsync-a2v", "audio", {"audio": "__short__"}, "shorter than the 2 s minimum"),
         case("lipsync-a2v", "video", {"video": "__small__"}, "below the 720 px minimum"),
         case("lipsync-t2v", "text", {"text": "x" * 121}, "120"),
@@ -250,15 +287,72 @@ def small_clip(tmp_path_factory):
     return make_mp4(tmp_path_factory.mktemp("media") / "small.mp4", width=320, height=240, fps=24, seconds=3.0)
 
 
+@pytest.fixture(scope="module")
+def slow_clip(tmp_path_factory):
+    return make_mp4(tmp_path_factory.mktemp("media") / "slow.mp4", width=1280, height=720, fps=15, seconds=3.0)
+
+
 @pytest.mark.parametrize("key,field,override,rule", _bad_cases())
-def test_bad_inputs_across_the_catalog(fal_env, tmp_path, clip, small_clip, key, field, override, rule):
+def test_bad_inputs_across_the_catalog(fal_env, tmp_path, clip, small_clip, slow_clip, key, field, override, rule):
     v = variant(key)
     inputs = sample_inputs(v, clip)
+    named = {"__short__": speech(1.0), "__small__": str(small_clip), "__slow__": str(slow_clip),
+             "__clip__": str(clip)}
     for name, value in override.items():
-        inputs[name] = {"__short__": speech(1.0), "__small__": str(small_clip)}.get(value, value) \
-            if isinstance(value, str) else value
+        if isinstance(value, list):
+            value = [{k: named.get(x, x) if isinstance(x, str) else x for k, x in e.items()}
+                     if isinstance(e, dict) else e for e in value]
+        inputs[name] = named.get(value, value) if isinstance(value, str) else value
     with pytest.raises(InputError) as err:
         asyncio.run(generate(lambda: prepare(v, inputs), tmp_path))
     assert err.value.field == field, str(err.value)
     assert rule in str(err.value)
     assert fal_env.log == []
+
+
+# -- coverage of fal's Kling endpoint list (provider_protocols.md §2.2) ------------------------------
+
+PROTOCOLS = ROOT.parent / "shared" / "reference" / "provider_protocols.md"
+
+
+def section_2_2_endpoints(text: str) -> set[str]:
+    """Every endpoint id named in the §2.2 table, with `{pro,standard}` expanded, short ids prefixed and
+    "`.../edit` and `/reference`" read as both."""
+    table = text.split("## 2.2 Endpoint table", 1)[1].split("\n## ", 1)[0]
+    found: set[str] = set()
+    for row in re.findall(r"^\| \d+ \| (.+?) \|", table, re.M):
+        previous = ""
+        for raw in re.findall(r"`([^`]+)`", row):
+            if raw.startswith("/"):
+                raw = previous.rsplit("/", 1)[0] + raw
+            ids = [raw]
+            m = re.search(r"\{([^}]+)\}", raw)
+            if m:
+                ids = [raw.replace(m.group(0), alt) for alt in m.group(1).split(",")]
+            for one in ids:
+                one = one if one.startswith("fal-ai/") else "fal-ai/kling-video/" + one
+                found.add(one)
+            previous = raw if raw.startswith("fal-ai/") else "fal-ai/kling-video/" + raw
+    return found
+
+
+def test_section_2_2_parser_reads_the_shorthands():
+    row = ("| 48 | `fal-ai/kling-video/o3/{pro,standard}/video-to-video/edit` and `/reference` | – | x | ? |\n"
+           "| 34 | `fal-ai/kling-video/v1/standard/effects`, `v1.5/pro/effects` | V | x | ? |\n")
+    got = section_2_2_endpoints("## 2.2 Endpoint table\n\n" + row + "\n## 2.3 next")
+    assert got == {"fal-ai/kling-video/o3/pro/video-to-video/edit", "fal-ai/kling-video/o3/standard/video-to-video/edit",
+                   "fal-ai/kling-video/o3/pro/video-to-video/reference",
+                   "fal-ai/kling-video/o3/standard/video-to-video/reference",
+                   "fal-ai/kling-video/v1/standard/effects", "fal-ai/kling-video/v1.5/pro/effects"}
+
+
+def test_every_fal_endpoint_has_a_node_or_a_reason():
+    if not PROTOCOLS.is_file():
+        pytest.skip("../shared/reference is not beside the repository")
+    endpoints = section_2_2_endpoints(PROTOCOLS.read_text())
+    assert len(endpoints) >= 60, len(endpoints)
+    served = {v.endpoint for v in CATALOG}
+    missing = endpoints - served - set(EXCLUDED_ENDPOINTS)
+    assert not missing, f"§2.2 endpoints with neither a catalog entry nor a reasoned exclusion: {sorted(missing)}"
+    assert set(EXCLUDED_ENDPOINTS) <= endpoints  # no stale exclusions
+    assert all(len(reason) > 20 for reason in EXCLUDED_ENDPOINTS.values())

@@ -93,10 +93,13 @@ class Offer:
     names) it can take, and its price. The provider's module maps the names onto its own wire format."""
 
     provider: str
-    model: str
+    model: str                      # the provider's model id; "<id>/<mode>" where Kling's std|pro is a setting
     fields: tuple[str, ...]
     price: Price
     source: str
+    # Where the provider takes less than fal: (field, allowed values) or (field, most items), e.g.
+    # (("duration", ("5", "10")), ("elements", 4)).
+    limits: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -331,7 +334,7 @@ V26_I2V_OFFERS = (
     Offer("aimlapi", "klingai/video-v2-6-pro-image-to-video",
           ("start_image_url", "end_image_url", "prompt", "duration", "negative_prompt", "generate_audio"), _NO_PRICE,
           "seed 004; provider_protocols.md §3.2 (tail_image_url from the older AI/ML API spec)"),
-    Offer("vercel", "klingai/kling-v2.6-i2v", ("start_image_url", "end_image_url", "prompt", "duration",
+    Offer("vercel", "klingai/kling-v2.6-i2v/pro", ("start_image_url", "end_image_url", "prompt", "duration",
                                                "negative_prompt", "generate_audio", "voice_ids"), _NO_PRICE,
           "seed 002; provider_protocols.md §4.1-§4.2"),
 )
@@ -341,7 +344,7 @@ V26_T2V_OFFERS = (
     Offer("aimlapi", "klingai/video-v2-6-pro-text-to-video",
           ("prompt", "duration", "aspect_ratio", "negative_prompt", "cfg_scale", "generate_audio"), _NO_PRICE,
           "seed 004; provider_protocols.md §3.2"),
-    Offer("vercel", "klingai/kling-v2.6-t2v", ("prompt", "duration", "aspect_ratio", "negative_prompt",
+    Offer("vercel", "klingai/kling-v2.6-t2v/pro", ("prompt", "duration", "aspect_ratio", "negative_prompt",
                                                "generate_audio"), _NO_PRICE,
           "provider_protocols.md §4 (model id by analogy with klingai/kling-v2.6-i2v; cfgScale: not v2.x)"),
 )
@@ -762,7 +765,99 @@ def _with_kling(v: Variant) -> Variant:
                                                "provider_protocols.md §5.4 (model_name and mode)"),))
 
 
-CATALOG = tuple(_with_kling(v) for v in CATALOG)
+# The resellers' other Kling models. AI/ML API: the OpenAPI files of github.com/aimlapi/api-docs
+# (docs/api-references/video-models/Kling-AI/*.json at f14fa72f, 2026-08-21). Vercel AI Gateway: the
+# GatewayVideoModelId list of github.com/vercel/ai (packages/gateway/src/gateway-video-model-settings.ts at
+# ed857f50) with the providerOptions.klingai of packages/klingai. Neither publishes a per-second price.
+_AIML = "github.com/aimlapi/api-docs docs/api-references/video-models/Kling-AI/"
+_VERCEL = "github.com/vercel/ai packages/gateway/src/gateway-video-model-settings.ts; packages/klingai options"
+_MOTION = ("image_url", "video_url", "character_orientation", "prompt", "keep_original_sound")
+_V3_AIML = ("prompt", "duration", "generate_audio", "negative_prompt", "cfg_scale", "shot_type")
+_V3_VERCEL = ("prompt", "multi_prompt", "shot_type", "duration", "negative_prompt", "cfg_scale", "generate_audio",
+              "voice_ids")
+_FIVE_TEN = ("duration", DURATIONS_5_10)
+_RESELLERS = {
+    "v2.6-pro-motion": (
+        Offer("aimlapi", "klingai/video-v2-6-motion-control/pro", _MOTION, _NO_PRICE,
+              _AIML + "video-v2-6-pro-motion-control.json (model enum renamed from -pro- on 2026-06-10; mode field)"),),
+    "v2.6-std-motion": (
+        Offer("aimlapi", "klingai/video-v2-6-motion-control/std", _MOTION, _NO_PRICE,
+              _AIML + "video-v2-6-pro-motion-control.json (mode std)"),),
+    "v3-pro-motion": (
+        Offer("aimlapi", "klingai/video-v3-motion-control/pro", _MOTION, _NO_PRICE,
+              _AIML + "klingai-video-v3-motion-control-schema.json (no elements field)"),),
+    "v3-std-motion": (
+        Offer("aimlapi", "klingai/video-v3-motion-control/std", _MOTION, _NO_PRICE,
+              _AIML + "klingai-video-v3-motion-control-schema.json (mode std)"),),
+    "v3-pro-i2v": (
+        Offer("aimlapi", "klingai/video-v3-pro-image-to-video", ("start_image_url", "end_image_url") + _V3_AIML,
+              _NO_PRICE, _AIML + "video-v3-pro-image-to-video.json (its multi_prompt is a list of plain strings, "
+                                 "its elements have no voice: neither is offered)"),
+        Offer("vercel", "klingai/kling-v3.0-i2v/pro", ("start_image_url", "end_image_url") + _V3_VERCEL,
+              _NO_PRICE, _VERCEL)),
+    "v3-std-i2v": (
+        Offer("aimlapi", "klingai/video-v3-standard-image-to-video", ("start_image_url", "end_image_url") + _V3_AIML,
+              _NO_PRICE, _AIML + "video-v3-standard-image-to-video.json"),
+        Offer("vercel", "klingai/kling-v3.0-i2v/std", ("start_image_url", "end_image_url") + _V3_VERCEL,
+              _NO_PRICE, _VERCEL)),
+    "v3-pro-t2v": (
+        Offer("aimlapi", "klingai/video-v3-pro-text-to-video", _V3_AIML + ("aspect_ratio",), _NO_PRICE,
+              _AIML + "video-v3-pro-text-to-video.json"),
+        Offer("vercel", "klingai/kling-v3.0-t2v/pro", _V3_VERCEL + ("aspect_ratio",), _NO_PRICE, _VERCEL)),
+    "v3-std-t2v": (
+        Offer("aimlapi", "klingai/video-v3-standard-text-to-video", _V3_AIML + ("aspect_ratio",), _NO_PRICE,
+              _AIML + "video-v3-standard-text-to-video.json"),
+        Offer("vercel", "klingai/kling-v3.0-t2v/std", _V3_VERCEL + ("aspect_ratio",), _NO_PRICE, _VERCEL)),
+    "v3-turbo-pro-i2v": (
+        Offer("aimlapi", "klingai/video-v3-turbo-pro-image-to-video", ("image_url", "prompt", "multi_prompt",
+                                                                       "duration"), _NO_PRICE,
+              _AIML + "v3-turbo-pro-image-to-video.json"),),
+    "v3-turbo-std-i2v": (
+        Offer("aimlapi", "klingai/video-v3-standard-turbo-image-to-video", ("image_url", "prompt", "multi_prompt",
+                                                                            "duration"), _NO_PRICE,
+              _AIML + "v3-standard-turbo-image-to-video.json"),),
+    "v3-turbo-pro-t2v": (
+        Offer("aimlapi", "klingai/video-v3-turbo-pro-text-to-video", ("prompt", "multi_prompt", "duration",
+                                                                      "aspect_ratio"), _NO_PRICE,
+              _AIML + "v3-turbo-pro-text-to-video.json"),),
+    "o1-pro-i2v": (
+        Offer("aimlapi", "klingai/video-o1-image-to-video", ("start_image_url", "end_image_url", "prompt",
+                                                             "duration"), _NO_PRICE,
+              _AIML + "video-o1-image-to-video.json (last_image_url; duration 5 or 10)", limits=(_FIVE_TEN,)),),
+    "o1-pro-r2v": (
+        Offer("aimlapi", "klingai/video-o1-reference-to-video", ("prompt", "elements", "image_urls", "aspect_ratio",
+                                                                 "duration"), _NO_PRICE,
+              _AIML + "video-o1-reference-to-video.json (image_list; at most 4 elements; duration 5 or 10)",
+              limits=(_FIVE_TEN, ("elements", 4))),),
+    "o1-pro-v2v-edit": (
+        Offer("aimlapi", "klingai/video-o1-video-to-video-edit", ("video_url", "prompt", "elements", "image_urls",
+                                                                  "keep_audio"), _NO_PRICE,
+              _AIML + "video-o1-video-to-video-edit.json"),),
+    "o1-pro-v2v-ref": (
+        Offer("aimlapi", "klingai/video-o1-video-to-video-reference", ("video_url", "prompt", "elements", "image_urls",
+                                                                       "keep_audio", "aspect_ratio", "duration"),
+              _NO_PRICE, _AIML + "video-o1-video-to-video-reference.json (no 'auto' aspect ratio; duration 5 or 10)",
+              limits=(_FIVE_TEN, ("aspect_ratio", ("16:9", "9:16", "1:1")))),),
+    "v2.5-turbo-pro-i2v": (
+        Offer("vercel", "klingai/kling-v2.5-turbo-i2v/pro", ("image_url", "tail_image_url", "prompt", "duration",
+                                                             "negative_prompt"), _NO_PRICE,
+              _VERCEL + " (cfgScale: not v2.x)"),),
+    "v2.5-turbo-std-i2v": (
+        Offer("vercel", "klingai/kling-v2.5-turbo-i2v/std", ("image_url", "prompt", "duration", "negative_prompt"),
+              _NO_PRICE, _VERCEL),),
+    "v2.5-turbo-pro-t2v": (
+        Offer("vercel", "klingai/kling-v2.5-turbo-t2v/pro", ("prompt", "duration", "aspect_ratio", "negative_prompt"),
+              _NO_PRICE, _VERCEL),),
+}
+
+
+def _with_resellers(v: Variant) -> Variant:
+    have = {o.provider for o in v.offers}
+    extra = tuple(o for o in _RESELLERS.get(v.key, ()) if o.provider not in have)
+    return replace(v, offers=v.offers + extra) if extra else v
+
+
+CATALOG = tuple(_with_resellers(_with_kling(v)) for v in CATALOG)
 
 # Seed 003 types deliberately without a node, and why.
 EXCLUDED = {

@@ -162,6 +162,24 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+def providers_table() -> str:
+    """Variant × provider for every variant more than fal serves: model, price, the inputs it takes."""
+    rows = ["| variant | provider | model | price | inputs taken |", "|---|---|---|---|---|"]
+    for v in CATALOG:
+        if len(v.providers) < 2:
+            continue
+        for name in v.providers:
+            offer = v.offer(name)
+            left_out = [f"`{f.name}`" for f in v.fields if f.wire not in offer.fields]
+            taken = "all" if not left_out else "all but " + ", ".join(left_out)
+            limits = "; ".join(f"`{v.field(w).name}` " + (f"≤{a} items" if isinstance(a, int) else "|".join(a))
+                               for w, a in offer.limits)
+            price = offer.price.describe() if offer.price.audio_off is not None else "not published"
+            rows.append(f"| {v.display_name if name == 'fal' else ''} | {providers.get(name).TITLE} | `{offer.model}` | "
+                        f"{price} | {taken}{' (' + limits + ')' if limits else ''} |")
+    return "\n".join(rows)
+
+
 async def _run(prepared, out_dir: Path, take: int, show):
     # Ctrl-C must cancel the job at fal, not just abandon it: the job notices the flag and cancels.
     stop = asyncio.Event()
@@ -177,7 +195,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python <pack folder>", description="Kling video on fal.ai from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the variants")
-    sub.add_parser("table", help="print the README's table of nodes (markdown)")
+    sub.add_parser("table", help="print the README's table of nodes (markdown)").add_argument(
+        "--providers", action="store_true", help="the table of variants × providers instead")
+    sub.add_parser("help-pages", help="write web/docs/<node id>.md from the catalog").add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 listing stale pages")
+    sub.add_parser("contract", help="check node ids and inputs against tests/contract_snapshot.json").add_argument(
+        "--write", action="store_true", help="refresh the snapshot")
+    schema = sub.add_parser("schema-import", help="print a catalog entry for a fal endpoint from its typed schema "
+                            "(README: Adding a new Kling model)")
+    schema.add_argument("file", help="endpoints.d.ts of @fal-ai/client, a text in its form, or an OpenAPI JSON")
+    schema.add_argument("endpoint_id", help="e.g. fal-ai/kling-video/v2.6/pro/image-to-video")
     for variant in CATALOG:
         _add_variant(sub, variant)
     args = parser.parse_args(argv)
@@ -186,8 +213,14 @@ def main(argv=None) -> int:
             print(f"{v.key:20} {', '.join(v.aliases):4} {v.display_name:42} {v.endpoint}")
         return 0
     if args.command == "table":
-        print(markdown_table())
+        print(providers_table() if args.providers else markdown_table())
         return 0
+    if args.command == "schema-import":
+        from . import schema_import
+        return schema_import.main([args.file, args.endpoint_id])
+    if args.command in ("help-pages", "contract"):
+        from . import help_pages
+        return help_pages.help_pages_main(args.check) if args.command == "help-pages" else help_pages.contract_main(args.write)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     variant: Variant = args.variant
     try:

@@ -8,16 +8,16 @@ from pathlib import Path
 import folder_paths
 from comfy_api.latest import ComfyExtension, InputImpl, io, ui
 
-from . import providers
+from . import jobs_routes, providers
 from .catalog import CATALOG, Field, Variant
 from .errors import Interrupted, MissingCredentials
 from .job import Update, generate
+from .jobs_panel import OUTPUT_SUBFOLDER
 from .request import prepare, quote
 
 log = logging.getLogger("kling_video")
 
 CATEGORY = "Kling Video"
-OUTPUT_SUBFOLDER = "kling-video"
 FRAMES_OUTPUT = 1  # index of the `frames` output; decoding is skipped when nothing consumes it
 
 
@@ -213,6 +213,7 @@ def register_routes() -> None:
     from aiohttp import web
     from server import PromptServer
     from .catalog import variant as find
+    from . import keys_routes
 
     async def price(request):
         data = await request.json()
@@ -224,14 +225,19 @@ def register_routes() -> None:
             except MissingCredentials:
                 provider = "fal"  # no key yet: show the reference price
             cost = quote(v, values, provider)
+            # fal's price is the reference: the badge names the chosen provider when it differs
+            reference = cost if provider == "fal" else quote(v, values, "fal")
         except (KeyError, ValueError, TypeError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
         short = f"${cost.usd:.2f}" if cost.usd is not None else "price unknown"
         if v.price.seconds_from and cost.usd is None and v.price.audio_off is not None:
             short = f"${cost.rate or v.price.audio_off:g}/s of {v.price.seconds_from.replace('_', ' ')}"
-        return web.json_response({"usd": cost.usd, "text": short, "detail": str(cost)})
+        return web.json_response({"usd": cost.usd, "text": short, "detail": str(cost), "provider": provider,
+                                  "provider_title": providers.get(provider).TITLE, "reference_usd": reference.usd})
 
     PromptServer.instance.routes.post("/kling_video/price")(price)
+    jobs_routes.register(PromptServer.instance.routes)
+    keys_routes.register(PromptServer.instance.routes)
 
 
 class KlingVideoExtension(ComfyExtension):

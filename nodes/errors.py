@@ -20,12 +20,22 @@ def shorten_data_uris(text: str) -> str:
 def scrub(text: str) -> str:
     """Remove secrets and bulky data URIs from text meant for logs, errors or files."""
     text = _JWT.sub("<JWT>", shorten_data_uris(str(text)))
-    for name in SECRET_ENV:
-        value = os.environ.get(name, "")
+    for name, value in _secrets():
         # Short values would mangle ordinary words; real keys are long.
         if len(value) >= 8:
             text = text.replace(value, f"<{name}>")
     return text
+
+
+def _secrets():
+    """(label, value) of every key in the environment and in the keys file."""
+    for name in SECRET_ENV:
+        yield name, os.environ.get(name, "")
+    try:
+        from . import keys  # late: keys imports the journal, which imports this module
+        yield from keys.stored_items()
+    except Exception:  # the scrubber must never be what fails
+        return
 
 
 class KlingError(Exception):

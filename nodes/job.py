@@ -19,11 +19,12 @@ from typing import Awaitable, Callable, Optional
 import aiohttp
 
 from . import http, providers
-from .errors import Interrupted, JobFailed, ProviderError, scrub
+from .errors import Interrupted, JobFailed, KlingError, ProviderError, scrub
 from .providers.base import Client, Handle
 from .journal import Journal, check_cap, now_iso
 from .probe import MediaError, probe_audio, probe_video
-from .request import PreparedRequest
+from .catalog import variant as find_variant
+from .request import Cost, PreparedRequest
 
 log = logging.getLogger("kling_video")
 
@@ -366,14 +367,47 @@ async def generate(prepare_fn, out_dir: Path, *, take: int = 0, journal: Optiona
     prepared = await asyncio.to_thread(prepare_fn)
     journal = journal or Journal()
     key = request_hash(prepared, take)
+    return prepared, await _once(key, lambda: _generate(prepared, out_dir, journal, key, job_options))
+
+
+# Journal states whose request id leads to a paid result that was never saved: collectable without a submit.
+COLLECTABLE = ("submitted", "completed")
+
+
+async def collect(key: str, out_dir: Path, *, journal: Optional[Journal] = None, **job_options) -> JobResult:
+    """Finish a paid job from its journal record alone (the jobs panel's Collect): reattach to its request id,
+    follow it, download. Never submits: the record keeps no inputs, only what following the request needs."""
+    journal = journal or Journal()
+    record = journal.get(key)
+    if not record or record.get("state") not in COLLECTABLE or not record.get("request_id"):
+        state = record.get("state") if record else "no such entry"
+        raise KlingError(f"journal entry {key[:12]} has no paid result to collect ({state})")
+    try:
+        v = find_variant(str(record.get("variant", "")))
+    except KeyError as exc:  # a variant this version of the pack no longer has
+        raise KlingError(f"journal entry {key[:12]}: {exc.args[0]}") from None
+    prepared = PreparedRequest(v, {}, Cost(None, None, record.get("price"), "journal"),
+                               provider=record.get("provider", "fal"), model=record.get("endpoint", ""))
+    return await _once(key, lambda: Job(prepared, out_dir, journal=journal, key=key, **job_options)
+                       .run(resume=record))
+
+
+def running_keys() -> set[str]:
+    """Request hashes of the jobs this process is running right now (callable from a worker thread: the
+    dict is copied in one step before it is read)."""
+    return {key for key, task in list(_running.items()) if not task.done()}
+
+
+async def _once(key: str, start: Callable[[], Awaitable[JobResult]]) -> JobResult:
     running = _running.get(key)
-    if running is not None and running.get_loop() is asyncio.get_running_loop():
-        # The identical request is already running in this process (e.g. two equal nodes): share it.
-        return prepared, await asyncio.shield(running)
-    task = asyncio.ensure_future(_generate(prepared, out_dir, journal, key, job_options))
+    if running is not None and not running.done() and running.get_loop() is asyncio.get_running_loop():
+        # The identical request is already running in this process (two equal nodes, or a node and the
+        # jobs panel's Collect): share it.
+        return await asyncio.shield(running)
+    task = asyncio.ensure_future(start())
     _running[key] = task
     try:
-        return prepared, await asyncio.shield(task)
+        return await asyncio.shield(task)
     finally:
         if task.done() and _running.get(key) is task:
             del _running[key]

@@ -330,6 +330,31 @@ def _check_provider_fields(variant: Variant, offer, body: dict) -> None:
         able = [p for p in variant.providers if wire in variant.offer(p).fields]
         _fail(f.name, f"{_title(offer.provider)} cannot take it; {', '.join(map(_title, able))} can "
                       f"(or leave it at its default, {f.default!r})")
+    for wire, allowed in offer.limits:
+        if wire not in body:
+            continue
+        f, value = variant.field(wire), body[wire]
+        if isinstance(allowed, int):
+            if len(value) > allowed:
+                able = [p for p in variant.providers if _within(variant.offer(p), wire, value)]
+                _fail(f.name, f"has {len(value)} items; {_title(offer.provider)} takes at most {allowed} "
+                              f"({', '.join(map(_title, able))} can take {len(value)})")
+        elif str(value) not in allowed:
+            if value == f.default:
+                del body[wire]  # the provider's own default applies
+                continue
+            able = [p for p in variant.providers if _within(variant.offer(p), wire, value)]
+            _fail(f.name, f"{value!r} is not offered by {_title(offer.provider)} (it takes {', '.join(allowed)}); "
+                          f"{', '.join(map(_title, able))} can take it")
+
+
+def _within(offer, wire: str, value) -> bool:
+    if wire not in offer.fields:
+        return False
+    allowed = dict(offer.limits).get(wire)
+    if allowed is None:
+        return True
+    return len(value) <= allowed if isinstance(allowed, int) else str(value) in allowed
 
 
 def _title(provider: str) -> str:

@@ -68,6 +68,15 @@ def test_readme_node_table_is_the_catalog():
     assert r.returncode == 0 and table == r.stdout.rstrip("\n"), "run `python . table` and paste it into README.md"
 
 
+def test_readme_provider_table_is_the_catalog():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("<!-- providers-table:start -->\n")[1].split("\n<!-- providers-table:end -->")[0]
+    r = cli("table", "--providers")
+    assert r.returncode == 0 and table == r.stdout.rstrip("\n"), \
+        "run `python . table --providers` and paste it into README.md"
+    assert "| Kling 2.6 Pro Image to Video | fal.ai |" in table and "klingai/video-o1-reference-to-video" in table
+
+
 def test_lipsync_dry_run_with_media_files(tmp_path):
     from media import make_mp4
     clip = make_mp4(tmp_path / "face.mp4", width=1280, height=720, fps=24, seconds=3.0)

@@ -236,6 +236,45 @@ def test_aiml_t2v_rejections(aiml):
     assert r.status == 400 and aiml.jobs == {}
 
 
+@pytest.mark.parametrize("body, field", [
+    ({"model": "klingai/video-o1-image-to-video", "prompt": "p", "image_url": data_uri(), "duration": "5"},
+     "duration"),  # an integer enum
+    ({"model": "klingai/video-o1-image-to-video", "prompt": "p", "image_url": data_uri(), "tail_image_url": data_uri()},
+     "tail_image_url"),  # O1 calls it last_image_url
+    ({"model": "klingai/video-o1-reference-to-video", "prompt": "p", "image_urls": [data_uri()]}, "image_urls"),
+    ({"model": "klingai/video-o1-reference-to-video", "prompt": "p",
+      "elements": [{"frontal_image_url": data_uri()}]}, "elements.0.reference_image_urls"),
+    ({"model": "klingai/video-o1-video-to-video-edit", "prompt": "p", "video_url": data_uri()}, "video_url"),
+    ({"model": "klingai/video-v3-pro-text-to-video", "prompt": "p", "duration": 2}, "duration"),
+    ({"model": "klingai/video-v3-pro-text-to-video", "multi_prompt": [{"prompt": "a", "duration": 5}]},
+     "multi_prompt.0"),  # plain strings on v3 (objects on turbo)
+    ({"model": "klingai/video-v3-turbo-pro-text-to-video", "prompt": "p", "negative_prompt": "x"}, "negative_prompt"),
+    ({"model": "klingai/video-v3-motion-control", "image_url": data_uri(), "video_url": "https://e.com/v.mp4",
+      "keep_original_sound": True}, "keep_original_sound"),  # AI/ML API calls it keep_audio
+    ({"model": "klingai/video-v3-motion-control", "image_url": data_uri(), "video_url": "https://e.com/v.mp4",
+      "mode": "master"}, "mode"),
+    ({"model": "klingai/video-v3-motion-control", "image_url": data_uri(), "video_url": "https://e.com/v.mp4",
+      "elements": []}, "elements"),
+])
+def test_aiml_newer_model_rejections(aiml, body, field):
+    r = aiml_submit(aiml, body)
+    assert r.status == 400 and field in r.json["message"], r.json
+    assert aiml.jobs == {}
+
+
+def test_aiml_newer_models_accepted(aiml):
+    video = "data:video/mp4;base64," + b64(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    for body in ({"model": "klingai/video-v3-motion-control", "image_url": data_uri(), "video_url": video,
+                  "character_orientation": "image", "keep_audio": False, "mode": "pro"},
+                 {"model": "klingai/video-o1-reference-to-video", "prompt": "p", "image_list": [data_uri()],
+                  "elements": [{"frontal_image_url": data_uri(), "reference_image_urls": [data_uri()]}],
+                  "duration": 10},
+                 {"model": "klingai/video-v3-turbo-pro-text-to-video", "multi_prompt": [{"prompt": "a", "duration": 5}],
+                  "duration": 5}):
+        r = aiml_submit(aiml, body)
+        assert r.status == 200 and r.json["id"].endswith(":" + body["model"]), r.json
+
+
 def test_aiml_generation_id_must_be_whole(aiml):
     gid = aiml_submit(aiml, AIML_I2V).json["id"]
     bare = gid.split(":")[0]
@@ -453,6 +492,49 @@ def _frames(first, last=None):
     if last:
         out.append({"frameType": "last_frame", "image": last})
     return out
+
+
+V3_I2V, V3_T2V, V25_I2V = "klingai/kling-v3.0-i2v", "klingai/kling-v3.0-t2v", "klingai/kling-v2.5-turbo-i2v"
+
+
+def _shots(*durations, index=1):
+    return [{"index": index + i, "prompt": f"shot {i}", "duration": d} for i, d in enumerate(durations)]
+
+
+def _v3(**options):
+    return {"providerOptions": {"klingai": {"mode": "pro", **options}}}
+
+
+@pytest.mark.parametrize("model, body, param", [
+    (V3_T2V, {"prompt": "p", "n": 1, "duration": 16}, "duration"),
+    (V3_T2V, {"prompt": "p", "n": 1, "duration": 8, **_v3(multiShot=True, shotType="intelligent")},
+     "providerOptions.klingai.shotType"),  # Kling spells it "intelligence"
+    (V3_T2V, {"prompt": "", "n": 1, "duration": 8, **_v3(multiShot=True, shotType="customize",
+                                                         multiPrompt=_shots("3", "4"))},
+     "providerOptions.klingai.multiPrompt"),  # 3 + 4 is not 8
+    (V3_T2V, {"prompt": "", "n": 1, "duration": 8, **_v3(multiShot=True, shotType="customize",
+                                                         multiPrompt=_shots(3, 5))},
+     "providerOptions.klingai.multiPrompt.0.duration"),  # durations are strings
+    (V3_T2V, {"prompt": "", "n": 1, "duration": 8, **_v3(multiShot=True, shotType="customize",
+                                                         multiPrompt=_shots("3", "5", index=0))},
+     "providerOptions.klingai.multiPrompt.0.index"),
+    (V3_T2V, {"prompt": "p", "n": 1, **_v3(multiPrompt=_shots("5"))}, "providerOptions.klingai.multiShot"),
+    (V3_T2V, {"prompt": "", "n": 1}, "prompt"),
+    (V25_I2V, v_i2v(generateAudio=False), "generateAudio"),  # no sound before v2.6
+    (V25_I2V, v_i2v(providerOptions={"klingai": {"cfgScale": 0.5}}), "providerOptions.klingai.cfgScale"),
+])
+def test_vercel_v3_and_v25_rejections(gw, model, body, param):
+    status, _, answer, ended = read_sse(gw, body, vh(model=model))
+    assert (status, ended) == (400, "json"), answer
+    assert answer["error"]["param"] == param, answer
+    assert gw.jobs == {}
+
+
+def test_vercel_v3_multi_shot_accepted(gw):
+    body = {"prompt": "", "n": 1, "duration": 8, **_v3(multiShot=True, shotType="customize", cfgScale=0.4,
+                                                      multiPrompt=_shots("3", "5"))}
+    status, _, items, _ = read_sse(gw, body, vh(model=V3_T2V))
+    assert status == 200 and [p["type"] for kind, p in items if kind == "data"] == ["result"], items
 
 
 @pytest.mark.parametrize("model, body, param", [

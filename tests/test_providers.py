@@ -31,16 +31,44 @@ def picture(seed):
     return torch.rand(1, 480, 640, 3, generator=torch.Generator().manual_seed(seed))
 
 
-def inputs_for(v):
-    given = {"prompt": "a king walks", "duration": "10", "negative_prompt": "blur"}
-    if v.has("start_frame"):
-        given["start_frame"] = picture(1)
-    if v.has("end_frame"):
-        given["end_frame"] = picture(2)
-    if v.has("generate_audio"):
-        given["generate_audio"] = False
-    if v.family == "text-to-video":
-        given["aspect_ratio"] = "9:16"
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """3 s of 1280x720 H.264+AAC: inside every provider's video limits (720 px sides for video to video)."""
+    from media import make_mp4
+    return make_mp4(tmp_path_factory.mktemp("clip") / "clip.mp4", width=1280, height=720, fps=24, seconds=3.0)
+
+
+def inputs_for(v, offer, clip):
+    """Valid node inputs for every field the provider takes, with non-default values where there is a
+    choice, so that a dropped or renamed field shows."""
+    given = {}
+    for f in v.fields:
+        if f.wire not in offer.fields:
+            continue
+        if f.name in ("prompt",):
+            given[f.name] = "a king walks"
+        elif f.name == "negative_prompt":
+            given[f.name] = "blur"
+        elif f.name == "duration":
+            given[f.name] = "10"
+        elif f.name == "generate_audio":
+            given[f.name] = False
+        elif f.name == "aspect_ratio":
+            given[f.name] = "9:16"
+        elif f.name == "character_orientation":  # not the default, unless a face element needs it
+            given[f.name] = "video" if "elements" in offer.fields else "image"
+        elif f.name in ("keep_original_sound", "keep_audio"):
+            given[f.name] = False
+        elif f.name == "cfg_scale":
+            given[f.name] = 0.7
+        elif f.kind == "image":
+            given[f.name] = picture(len(given) + 1)
+        elif f.kind == "images":
+            given[f.name] = torch.cat([picture(20), picture(21)])
+        elif f.kind == "video":
+            given[f.name] = str(clip)
+        elif f.kind == "elements":
+            given[f.name] = [{"frontal": picture(30), "references": picture(31), "video": None, "voice_id": ""}]
     return given
 
 
@@ -52,53 +80,82 @@ def image_of(value):
     return np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))
 
 
+SCALARS = ("prompt", "negative_prompt", "duration", "generate_audio", "aspect_ratio", "character_orientation",
+           "keep_original_sound", "keep_audio", "cfg_scale")
+
+
 def sent_fields(name, body, offer):
     """What the provider received, in node-input terms (independent of the product's mapping)."""
-    frames = {}
+    model, _, mode = offer.model.rpartition("/") if offer.model.endswith(("/std", "/pro")) else (offer.model, "", "")
     if name == "fal":
-        out = dict(body)
-        frames = {"start_frame": body.get("start_image_url") or body.get("image_url"),
-                  "end_frame": body.get("end_image_url") or body.get("tail_image_url")}
+        out = {k: body[k] for k in SCALARS if k in body}
+        out.update(start_frame=body.get("start_image_url") or body.get("image_url"),
+                   end_frame=body.get("end_image_url") or body.get("tail_image_url"), image=body.get("image_url"),
+                   reference_images=body.get("image_urls"), elements=body.get("elements"))
     elif name == "kling":
-        out = {k: body[k] for k in ("prompt", "negative_prompt", "duration", "aspect_ratio") if k in body}
+        out = {k: body[k] for k in ("prompt", "negative_prompt", "duration", "aspect_ratio", "cfg_scale") if k in body}
         if "sound" in body:
             out["generate_audio"] = body["sound"] == "on"
-        frames = {"start_frame": body.get("image"), "end_frame": body.get("image_tail")}
-        model_name, mode = offer.model.split("/")
-        assert body["mode"] == mode and body["model_name"] == model_name and body["external_task_id"]
+        out.update(start_frame=body.get("image"), end_frame=body.get("image_tail"))
+        assert body["mode"] == mode and body["model_name"] == model and body["external_task_id"]
     elif name == "aimlapi":
-        out = {k: body[k] for k in ("prompt", "negative_prompt", "aspect_ratio", "generate_audio", "cfg_scale") if k in body}
-        out["duration"] = str(body["duration"])
-        frames = {"start_frame": body.get("image_url"), "end_frame": body.get("tail_image_url")}
+        assert body["model"] == model and body.get("mode", "") == mode
+        out = {k: body[k] for k in SCALARS if k in body and k != "keep_audio"}
+        if "duration" in body:
+            assert type(body["duration"]) is int  # an integer in AI/ML API's schemas
+            out["duration"] = str(body["duration"])
+        if "keep_audio" in body:
+            out["keep_original_sound" if "motion-control" in model else "keep_audio"] = body["keep_audio"]
+        out.update(start_frame=body.get("image_url"), image=body.get("image_url"),
+                   end_frame=body.get("tail_image_url") or body.get("last_image_url"),
+                   reference_images=body.get("image_list"), elements=body.get("elements"))
     else:
         options = body["providerOptions"]["klingai"]
-        out = {"prompt": body["prompt"], "duration": str(body["duration"]), "generate_audio": body["generateAudio"],
-               "negative_prompt": options["negativePrompt"]}
+        out = {"prompt": body["prompt"], "duration": str(body["duration"])}
+        if "generateAudio" in body:
+            out["generate_audio"] = body["generateAudio"]
+            assert options["sound"] == ("on" if body["generateAudio"] else "off")
+        if "negativePrompt" in options:
+            out["negative_prompt"] = options["negativePrompt"]
+        if "cfgScale" in options:
+            out["cfg_scale"] = options["cfgScale"]
         if "aspectRatio" in body:
             out["aspect_ratio"] = body["aspectRatio"]
         for frame in body.get("frameImages", []):
-            frames["start_frame" if frame["frameType"] == "first_frame" else "end_frame"] = frame["image"]
-        assert options["mode"] == "pro" and options["sound"] == ("on" if body["generateAudio"] else "off")
-    out.update({k: v for k, v in frames.items() if v})
+            out["start_frame" if frame["frameType"] == "first_frame" else "end_frame"] = frame["image"]
+        assert options["mode"] == mode
+    out["video"] = out["reference_video"] = body.get("video_url")
     return out
+
+
+def video_of(value):
+    return base64.b64decode(value.split(",", 1)[1])
 
 
 @pytest.mark.parametrize("any_provider,key", PAIRS, indirect=["any_provider"],
                          ids=[f"{p}-{k}" for p, k in PAIRS])
-def test_every_variant_on_every_provider(any_provider, tmp_path, key):
+def test_every_variant_on_every_provider(any_provider, tmp_path, clip, key):
     name, fake = any_provider
     v = variant(key)
-    given = inputs_for(v)
+    given = inputs_for(v, v.offer(name), clip)
     _, done = asyncio.run(generate(lambda: prepare(v, given, name), tmp_path / "out"))
     [submit] = fake.submits()
     got = sent_fields(name, submit["json"], v.offer(name))
-    for field in ("prompt", "negative_prompt", "duration", "generate_audio", "aspect_ratio"):
-        if field in given:
-            assert got[field] == given[field], (name, field)
-    for node_input in ("start_frame", "end_frame"):
-        if node_input in given:
-            expected = (given[node_input][0].numpy() * 255 + 0.5).astype(np.uint8)
-            assert np.array_equal(image_of(got[node_input]), expected), (name, node_input)
+    for field, value in given.items():
+        if field in SCALARS:
+            assert got[field] == value, (name, field)
+        elif isinstance(value, torch.Tensor) and field in ("start_frame", "end_frame", "image"):
+            expected = (value[0].numpy() * 255 + 0.5).astype(np.uint8)
+            assert np.array_equal(image_of(got[field]), expected), (name, field)
+        elif field == "reference_images":
+            assert len(got[field]) == 2, (name, field)
+        elif field == "elements":
+            [element] = got[field]
+            assert set(element) == {"frontal_image_url", "reference_image_urls"}, (name, element.keys())
+        elif field in ("video", "reference_video"):
+            assert video_of(got[field]) == pathlib.Path(clip).read_bytes(), (name, field)
+        else:
+            raise AssertionError(f"no check for {field}")
     assert done.path.read_bytes() == fake.video_bytes
     decoded = decode_video(done.path)
     assert decoded.frames.shape[0] == 24 and decoded.audio["waveform"].shape[1] == 2
@@ -106,14 +163,40 @@ def test_every_variant_on_every_provider(any_provider, tmp_path, key):
     assert record["provider"] == name and record["state"] == "downloaded"
 
 
+@pytest.mark.parametrize("key,provider,field,value,rule", [
+    ("o1-pro-i2v", "aimlapi", "duration", "7", "'7' is not offered by AI/ML API (it takes 5, 10); fal.ai can take it"),
+    ("o1-pro-r2v", "aimlapi", "elements", "5 elements", "has 5 items; AI/ML API takes at most 4 (fal.ai can take 5)"),
+    ("o1-pro-v2v-ref", "aimlapi", "aspect_ratio", "auto", None),  # the default: left to the provider
+])
+def test_a_value_the_provider_cannot_take_is_refused(any_provider, tmp_path, clip, key, provider, field, value, rule):
+    name, fake = any_provider
+    if name != provider:
+        pytest.skip("one provider's limit")
+    v = variant(key)
+    given = inputs_for(v, v.offer(name), clip)
+    if field == "elements":
+        given["elements"] = given["elements"] * 5
+        given["reference_images"] = None
+    else:
+        given[field] = value
+    if rule is None:
+        asyncio.run(generate(lambda: prepare(v, given, name), tmp_path / "out"))
+        assert field not in fake.submits()[0]["json"]
+        return
+    with pytest.raises(InputError) as err:
+        asyncio.run(generate(lambda: prepare(v, given, name), tmp_path / "out"))
+    assert err.value.field == field and rule in str(err.value), str(err.value)
+    assert fake.log == []
+
+
 @pytest.mark.parametrize("key,field,value,able", [
     ("i2v", "voice_ids", "v1", {"fal", "kling", "vercel"}),
     ("t2v", "cfg_scale", 0.8, {"fal", "aimlapi"}),
 ])
-def test_a_field_the_provider_cannot_take_is_refused(any_provider, tmp_path, key, field, value, able):
+def test_a_field_the_provider_cannot_take_is_refused(any_provider, tmp_path, clip, key, field, value, able):
     name, fake = any_provider
     v = variant(key)
-    given = {**inputs_for(v), field: value}
+    given = {**inputs_for(v, v.offer(name), clip), field: value}
     if field == "voice_ids":
         given.update(prompt="<<<voice_1>>> speaks", generate_audio=True)
     if name in able:
@@ -201,3 +284,31 @@ def test_kling_out_of_credits_is_not_retried(any_provider, tmp_path):
     with pytest.raises(KlingError, match="1102.*resource pack"):
         asyncio.run(generate(lambda: prepare(variant("t2v"), {"prompt": "broke"}, name), tmp_path / "out"))
     assert fake.count("submit") == 1
+
+
+@pytest.mark.parametrize("key,provider", [("v3-pro-i2v", "vercel"), ("v3-std-t2v", "vercel"),
+                                          ("v3-turbo-pro-t2v", "aimlapi"), ("v3-pro-t2v", "kling")])
+def test_multi_shot_on_other_providers(any_provider, tmp_path, key, provider):
+    """Shots in each provider's own shape: Vercel's multiPrompt [{index, prompt, duration: str}] under
+    multiShot, AI/ML API turbo's [{prompt, duration: int}], Kling's multi_prompt; the fakes check the sum."""
+    name, fake = any_provider
+    if name != provider:
+        pytest.skip("one provider's shape")
+    v = variant(key)
+    shots = [{"prompt": "a door opens", "duration": "3"}, {"prompt": "she walks in", "duration": "5"}]
+    given = {"prompt": "", "duration": "8", "shots": shots}
+    if v.has("start_frame"):
+        given["start_frame"] = picture(3)
+    asyncio.run(generate(lambda: prepare(v, given, name), tmp_path / "out"))
+    body = fake.submits()[0]["json"]
+    if name == "vercel":
+        options = body["providerOptions"]["klingai"]
+        assert options["multiShot"] is True and options["shotType"] == "customize"
+        assert options["multiPrompt"] == [{"index": 1, "prompt": "a door opens", "duration": "3"},
+                                          {"index": 2, "prompt": "she walks in", "duration": "5"}]
+    elif name == "aimlapi":
+        assert body["multi_prompt"] == [{"prompt": "a door opens", "duration": 3},
+                                        {"prompt": "she walks in", "duration": 5}]
+    else:
+        assert [s["prompt"] for s in body["multi_prompt"]] == ["a door opens", "she walks in"]
+    assert "prompt" not in body or not body["prompt"]

@@ -9,15 +9,17 @@ import asyncio
 
 from .. import http
 from ..errors import JobFailed, ProviderError
-from .base import Client, Handle, env_base_url, env_credential, walk_media
+from .base import Client, Handle, env_base_url, env_credential, split_mode, walk_media
 
 NAME = "aimlapi"
 TITLE = "AI/ML API"
 ENV = ("AIMLAPI_KEY",)
 KEY_HELP = ("Create a key at https://aimlapi.com/app/keys and set it as the AIMLAPI_KEY environment variable "
             "(AIMLAPI_BASE_URL points elsewhere, https only).")
-# Catalog (fal) field → AI/ML API field.
-RENAME = {"start_image_url": "image_url", "end_image_url": "tail_image_url"}
+# Catalog (fal) field → AI/ML API field; O1 names its end frame last_image_url.
+RENAME = {"start_image_url": "image_url", "end_image_url": "tail_image_url", "image_urls": "image_list",
+          "keep_original_sound": "keep_audio"}
+O1_RENAME = {**RENAME, "end_image_url": "last_image_url"}
 
 
 def credentials() -> str:
@@ -48,14 +50,22 @@ class AimlClient(Client):
             raise
 
     async def wire(self, model: str, body: dict, emit) -> dict:
-        out = {"model": model}
+        model_id, mode = split_mode(model)
+        rename = O1_RENAME if "/video-o1-" in model_id else RENAME
+        out = {"model": model_id}
         for key, value in walk_media(body, lambda m: m.data_uri()).items():
-            out[RENAME.get(key, key)] = int(value) if key == "duration" else value
+            if key == "duration":
+                value = int(value)  # an integer in AI/ML API's schemas, a string at fal
+            elif key == "multi_prompt":
+                value = [{**shot, "duration": int(shot["duration"])} for shot in value]
+            out[rename.get(key, key)] = value
+        if mode:
+            out["mode"] = mode
         return out
 
     async def submit(self, model: str, wire_body: dict, key: str = "") -> Handle:
-        answer = await self._send("POST", f"{base_url()}/v2/video/generations", f"AI/ML API submit of {model}",
-                                  json_body=wire_body, retry=http.SUBMIT)
+        answer = await self._send("POST", f"{base_url()}/v2/video/generations",
+                                  f"AI/ML API submit of {wire_body['model']}", json_body=wire_body, retry=http.SUBMIT)
         gen_id = answer.data.get("id")
         if not gen_id:
             raise ProviderError(f"AI/ML API submit: no id in the answer: {str(answer.data)[:300]}")

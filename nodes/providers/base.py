@@ -7,14 +7,17 @@ from typing import Any, AsyncIterator, Callable, Optional
 
 import os
 
+from .. import keys
 from ..errors import MissingCredentials, ProviderError
 from ..media_in import Media
 
 
 def env_credential(var: str, title: str, key_help: str) -> str:
-    value = os.environ.get(var, "").strip()
+    """The key from the environment, else the one stored from ComfyUI's settings (keys.py)."""
+    value = keys.secret(var)
     if not value:
-        raise MissingCredentials(f"No {title} key: {var} is not set. {key_help}")
+        raise MissingCredentials(f"No {title} key: {var} is not set and none is stored. {key_help} "
+                                 f"Or {keys.DIALOG}.")
     return value
 
 
@@ -86,3 +89,10 @@ class Client:
 
     async def cancel(self, handle: Handle) -> str:
         raise CancelUnsupported(f"{self.name} has no cancel")
+
+
+def split_mode(model: str) -> tuple[str, str]:
+    """A catalog offer writes "<model id>/<mode>" where the provider sets Kling's std|pro mode apart from the
+    model id (Kling's own API, Vercel's providerOptions, AI/ML API's motion control): (id, mode or "")."""
+    head, sep, tail = model.rpartition("/")
+    return (head, tail) if sep and tail in ("std", "pro") else (model, "")

@@ -13,7 +13,7 @@ from typing import AsyncIterator, Optional
 
 import aiohttp
 
-from .. import http
+from .. import http, keys
 from ..errors import JobFailed, MissingCredentials, ProviderError
 from ..media_in import Media, inline_max
 from .base import Client, Handle, walk_media
@@ -24,7 +24,7 @@ NAME = "fal"
 TITLE = "fal.ai"
 ENV = ("FAL_KEY",)
 KEY_HELP = ("Create a key at https://fal.ai/dashboard/keys and set it as the FAL_KEY environment variable "
-            "(export FAL_KEY=... before starting ComfyUI).")
+            f"(export FAL_KEY=... before starting ComfyUI), or {keys.DIALOG}.")
 
 
 def credentials() -> str:
@@ -32,13 +32,10 @@ def credentials() -> str:
 
 
 def api_key() -> str:
-    key = os.environ.get("FAL_KEY", "").strip()
+    key = keys.secret("FAL_KEY")  # FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET) from the environment, else stored
     if key:
         return key
-    key_id, secret = os.environ.get("FAL_KEY_ID", "").strip(), os.environ.get("FAL_KEY_SECRET", "").strip()
-    if key_id and secret:
-        return f"{key_id}:{secret}"
-    raise MissingCredentials(f"No fal.ai key: FAL_KEY is not set. {KEY_HELP}")
+    raise MissingCredentials(f"No fal.ai key: FAL_KEY is not set and none is stored. {KEY_HELP}")
 
 
 def queue_base() -> str:

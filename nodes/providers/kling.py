@@ -11,18 +11,18 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import time
 
-from .. import http
+from .. import http, keys
 from ..errors import JobFailed, MissingCredentials, ProviderError
-from .base import Client, Handle, env_base_url, walk_media
+from .base import Client, Handle, env_base_url, walk_media, split_mode
 
 NAME = "kling"
 TITLE = "Kling"
 ENV = ("KLINGAI_ACCESS_KEY", "KLINGAI_SECRET_KEY")
 KEY_HELP = ("Create an access key and secret key at https://app.klingai.com/global/dev and set them as "
-            "KLINGAI_ACCESS_KEY and KLINGAI_SECRET_KEY (KLINGAI_BASE_URL points elsewhere, https only).")
+            f"KLINGAI_ACCESS_KEY and KLINGAI_SECRET_KEY (or {keys.DIALOG}; KLINGAI_BASE_URL points elsewhere, "
+            "https only).")
 RENAME = {"start_image_url": "image", "end_image_url": "image_tail", "image_url": "image",
           "tail_image_url": "image_tail", "generate_audio": "sound", "voice_ids": "voice_list"}
 # Kling's service codes (§5.6) and what a user can do about them.
@@ -56,11 +56,11 @@ def _hopeless(answer) -> bool:
 
 
 def credentials() -> tuple[str, str]:
-    access = os.environ.get("KLINGAI_ACCESS_KEY", "").strip()
-    secret = os.environ.get("KLINGAI_SECRET_KEY", "").strip()
+    access = keys.secret("KLINGAI_ACCESS_KEY")
+    secret = keys.secret("KLINGAI_SECRET_KEY")
     if not access or not secret:
         missing = " and ".join(n for n, v in (("KLINGAI_ACCESS_KEY", access), ("KLINGAI_SECRET_KEY", secret)) if not v)
-        raise MissingCredentials(f"No Kling API key: {missing} is not set. {KEY_HELP}")
+        raise MissingCredentials(f"No Kling API key: {missing} is neither set nor stored. {KEY_HELP}")
     return access, secret
 
 
@@ -116,7 +116,7 @@ class KlingClient(Client):
         return exc
 
     async def wire(self, model: str, body: dict, emit) -> dict:
-        model_name, _, mode = model.partition("/")
+        model_name, mode = split_mode(model)
         out = {"model_name": model_name, "mode": mode or "pro"}
         # Kling takes raw base64 (no data: prefix) or an https URL.
         for key, value in walk_media(body, lambda m: base64.b64encode(m.data).decode()).items():

@@ -13,7 +13,7 @@ import base64
 from .. import http
 from ..errors import JobFailed, ProviderError
 from ..media_in import Media
-from .base import Client, Handle, env_base_url, env_credential
+from .base import Client, Handle, env_base_url, env_credential, split_mode
 
 NAME = "vercel"
 TITLE = "Vercel AI Gateway"
@@ -48,7 +48,7 @@ class VercelClient(Client):
     def _headers(self, model: str) -> dict:
         return {"Authorization": f"Bearer {self.key}", "ai-gateway-protocol-version": "0.0.1",
                 "ai-gateway-auth-method": "api-key", "ai-video-model-specification-version": SPEC_VERSION,
-                "ai-model-id": model}
+                "ai-model-id": split_mode(model)[0]}
 
     async def _send(self, url, what, model, body, extra=None, retry=http.QUERY):
         try:
@@ -62,7 +62,7 @@ class VercelClient(Client):
         return answer.data
 
     async def wire(self, model: str, body: dict, emit) -> dict:
-        options = {"mode": "pro"}
+        options = {"mode": split_mode(model)[1] or "pro"}
         out = {"prompt": body.get("prompt", ""), "n": 1}
         if "duration" in body:
             out["duration"] = int(body["duration"])
@@ -73,14 +73,25 @@ class VercelClient(Client):
             options["sound"] = "on" if body["generate_audio"] else "off"
         if "negative_prompt" in body:
             options["negativePrompt"] = body["negative_prompt"]
+        if "cfg_scale" in body:
+            options["cfgScale"] = body["cfg_scale"]
         if body.get("voice_ids"):
             options["voiceList"] = [{"voiceId": v} for v in body["voice_ids"]]
+        if body.get("multi_prompt") or body.get("shot_type") == "intelligent":
+            # Kling's multi-shot: its own spelling "intelligence", shots numbered from 1, durations as strings.
+            options["multiShot"] = True
+            options["shotType"] = "intelligence" if body.get("shot_type") == "intelligent" else "customize"
+            if body.get("multi_prompt"):
+                options["multiPrompt"] = [{"index": i, "prompt": shot["prompt"], "duration": str(shot["duration"])}
+                                          for i, shot in enumerate(body["multi_prompt"], 1)]
         frames = []
-        if "start_image_url" in body:
-            out["image"] = _file(body["start_image_url"])
+        first = body.get("start_image_url") or body.get("image_url")
+        last = body.get("end_image_url") or body.get("tail_image_url")
+        if first is not None:
+            out["image"] = _file(first)
             frames.append({"frameType": "first_frame", "image": out["image"]})
-        if "end_image_url" in body:
-            frames.append({"frameType": "last_frame", "image": _file(body["end_image_url"])})
+        if last is not None:
+            frames.append({"frameType": "last_frame", "image": _file(last)})
         if frames:
             out["frameImages"] = frames
         out["providerOptions"] = {"klingai": options}
@@ -126,7 +137,8 @@ class VercelClient(Client):
 
 def describe(model: str, wire_body: dict) -> tuple[str, str]:
     return (f"POST {base_url()}/v4/ai/video-model/start",
-            f"Authorization: Bearer $AI_GATEWAY_API_KEY, ai-model-id: {model}, idempotency-key: kling-video-<hash>")
+            f"Authorization: Bearer $AI_GATEWAY_API_KEY, ai-model-id: {split_mode(model)[0]}, "
+            "idempotency-key: kling-video-<hash>")
 
 
 CLIENT = VercelClient

@@ -75,11 +75,70 @@ class FakeAimlapi(FakeServer):
             "generate_audio": {"type": "bool"},
             "provider": E(*PROVIDERS),
         }
-        return {
+        aspect = E("16:9", "9:16", "1:1")
+        cfg = {"type": "number", "ge": 0, "le": 1}
+        schemas = {
             MODEL_I2V: {**common, "image_url": R(img), "tail_image_url": img},  # tail: older spec only
-            MODEL_T2V: {**common, "aspect_ratio": E("16:9", "9:16", "1:1"),
-                        "cfg_scale": {"type": "number", "ge": 0, "le": 1}},
+            MODEL_T2V: {**common, "aspect_ratio": aspect, "cfg_scale": cfg},
         }
+        # The newer models (aimlapi/api-docs Kling-AI/*.json at f14fa72f): integer durations, the std|pro tier
+        # in the model id except for motion control (a `mode` field), image lists named image_list.
+        video = C(self._check_video_url)
+        motion = {"model": R(S()), "image_url": R(img), "video_url": R(video), "prompt": S(max_length=2500),
+                  "character_orientation": E("image", "video"), "keep_audio": {"type": "bool"},
+                  "mode": E("std", "pro")}  # no `provider`, no elements (not even on v3)
+        for m in ("klingai/video-v2-6-motion-control", "klingai/video-v3-motion-control"):
+            schemas[m] = motion
+        three_fifteen = {"type": "int", "ge": 3, "le": 15}
+        v3 = {"model": R(S()), "prompt": S(max_length=2500), "multi_prompt": {"type": "list", "items": S()},
+              "duration": three_fifteen, "shot_type": E("customize", "intelligent"), "generate_audio": {"type": "bool"},
+              "negative_prompt": S(), "cfg_scale": cfg, "provider": E(*PROVIDERS)}
+        element = {"type": "object", "fields": {
+            "reference_image_urls": R({"type": "list", "items": img, "min_items": 1, "max_items": 4}),
+            "frontal_image_url": img, "video_url": video}}
+        for tier in ("pro", "standard"):
+            schemas[f"klingai/video-v3-{tier}-text-to-video"] = {**v3, "aspect_ratio": aspect}
+            schemas[f"klingai/video-v3-{tier}-image-to-video"] = {
+                **v3, "image_url": R(img), "tail_image_url": img,
+                "elements": {"type": "list", "items": element, "max_items": 4}}
+        shot = {"type": "object", "fields": {"prompt": R(S(min_length=1, max_length=3072)),
+                                             "duration": {"type": "int", "ge": 1, "le": 15}}}
+        turbo = {"model": R(S()), "prompt": S(max_length=3072), "duration": three_fifteen,
+                 "multi_prompt": {"type": "list", "items": shot, "min_items": 1, "max_items": 6}}
+        schemas["klingai/video-v3-turbo-pro-text-to-video"] = {**turbo, "aspect_ratio": aspect}
+        for m in ("klingai/video-v3-turbo-pro-image-to-video", "klingai/video-v3-standard-turbo-image-to-video"):
+            schemas[m] = {**turbo, "image_url": R(img)}
+        o1_element = {"type": "object", "fields": {
+            "reference_image_urls": R({"type": "list", "items": img, "min_items": 1, "max_items": 4}),
+            "frontal_image_url": R(img)}}
+        o1 = {"model": R(S()), "prompt": R(S(min_length=1, max_length=2500)), "provider": E(*PROVIDERS)}
+        five_ten = E(5, 10)
+        elements = {"type": "list", "items": o1_element, "max_items": 4}
+        images = lambda most: {"type": "list", "items": img, "min_items": 1, "max_items": most}  # noqa: E731
+        schemas["klingai/video-o1-image-to-video"] = {**o1, "image_url": R(img), "last_image_url": img,
+                                                      "duration": five_ten}
+        schemas["klingai/video-o1-reference-to-video"] = {**o1, "image_list": images(7), "elements": elements,
+                                                          "aspect_ratio": aspect, "duration": five_ten}
+        schemas["klingai/video-o1-video-to-video-edit"] = {**o1, "video_url": R(video), "image_list": images(7),
+                                                           "elements": elements, "keep_audio": {"type": "bool"}}
+        schemas["klingai/video-o1-video-to-video-reference"] = {
+            **o1, "video_url": R(video), "image_list": images(4), "elements": elements,
+            "keep_audio": {"type": "bool"}, "aspect_ratio": aspect, "duration": five_ten}
+        return schemas
+
+    def _check_video_url(self, v: Any, path: str) -> list[Issue]:
+        """"A HTTPS URL ... or a data URI" of an MP4/MOV video."""
+        if not isinstance(v, str):
+            return [Issue(path, "type", f"Expected string, received {js_type(v)}")]
+        if v.startswith("https://"):
+            return []
+        try:
+            mime, raw = parse_data_uri(v)
+        except ValueError as exc:
+            return [Issue(path, "value", f"Invalid url: expected an https URL or a data URI ({exc})")]
+        if mime not in ("video/mp4", "video/quicktime") or raw[4:8] != b"ftyp":
+            return [Issue(path, "value", f"unsupported video ({mime or 'no type'}): MP4 or MOV only")]
+        return []
 
     def _check_image_url(self, v: Any, path: str) -> list[Issue]:
         """An https URL (not fetched) or a base64 data URI of an image held to Kling's limits."""

@@ -203,7 +203,7 @@ class FakeKling(FakeServer):
                                  "items": {"type": "object", "fields": {"element_id": R({"type": "int"})}}},
             })
         else:
-            fields["prompt"] = R(S(min_length=1, max_length=2500))
+            fields["prompt"] = S(min_length=1, max_length=2500)  # required unless the shots carry the prompts
             fields["aspect_ratio"] = E("16:9", "9:16", "1:1")
         return fields
 
@@ -214,6 +214,10 @@ class FakeKling(FakeServer):
         if issues:
             return issues
         model = body.get("model_name", DEFAULT_MODEL)
+        customized = body.get("multi_shot") and body.get("shot_type") == "customize" and body.get("multi_prompt")
+        if endpoint == "text2video" and "prompt" not in body and not customized:
+            # §5.4 lists prompt for text2video; with customized shots each shot has its own (as on fal, §2.2 #7)
+            issues.append(Issue("prompt", "missing", "Required"))
         if endpoint == "image2video" and "image" not in body and "image_tail" not in body:
             issues.append(Issue("image", "missing", "image or image_tail is required"))
         if "image_tail" in body:

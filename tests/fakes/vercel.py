@@ -44,7 +44,15 @@ from typing import Any
 from .common import (DEFAULT_VIDEO, DONE, FILE_ROUTE, C, E, FakeServer, Issue, R, Reset, S, b64decode_strict,
                      check_fields, image_problem, join, js_type, numeric_id)
 
-MODELS = {"klingai/kling-v2.6-i2v": "i2v", "klingai/kling-v2.6-t2v": "t2v"}
+# GatewayVideoModelId's Kling ids (vercel/ai packages/gateway/src/gateway-video-model-settings.ts); the
+# v2.5 turbo and v3.0 ones came after §4 was written.
+MODELS = {"klingai/kling-v2.6-i2v": "i2v", "klingai/kling-v2.6-t2v": "t2v",
+          "klingai/kling-v2.5-turbo-i2v": "i2v", "klingai/kling-v2.5-turbo-t2v": "t2v",
+          "klingai/kling-v3.0-i2v": "i2v", "klingai/kling-v3.0-t2v": "t2v"}
+
+
+def version_of(model: str) -> str:
+    return re.search(r"kling-v(\d\.\d)", model).group(1)
 PROTOCOL_VERSION = "0.0.1"
 # Vercel: resolution 720p or 1080p, sent as "{w}x{h}" (§4.2); the three aspect ratios of each.
 RESOLUTIONS = ["1280x720", "720x1280", "720x720", "1920x1080", "1080x1920", "1080x1080"]
@@ -54,6 +62,12 @@ def _duration(v: Any, path: str) -> list[Issue]:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return [Issue(path, "type", f"Expected number, received {js_type(v)}")]
     return [] if v in (5, 10) else [Issue(path, "enum", f"Invalid duration {v}: expected 5 | 10 (seconds)")]
+
+
+def _duration_v3(v: Any, path: str) -> list[Issue]:
+    if isinstance(v, bool) or not isinstance(v, int):
+        return [Issue(path, "type", f"Expected integer, received {js_type(v)}")]
+    return [] if 3 <= v <= 15 else [Issue(path, "range", f"Invalid duration {v}: Kling v3 takes 3 to 15 seconds")]
 
 
 def _no_cfg_scale(v: Any, path: str) -> list[Issue]:
@@ -194,9 +208,10 @@ class FakeVercel(FakeServer):
         problem = image_problem(raw, formats=self.image_formats)
         return [Issue(path, "value", problem)] if problem else []
 
-    def body_fields(self, kind: str, start: bool) -> dict:
+    def body_fields(self, kind: str, start: bool, version: str = "2.6") -> dict:
         """Field specs of the request body (§4.2), for ``kind`` "i2v"/"t2v"; ``start``: the v4 start flow."""
         image = C(self._check_image)
+        v3 = version == "3.0"
         klingai = {
             "mode": E("std", "pro"),
             "negativePrompt": S(max_length=2500),
@@ -204,17 +219,23 @@ class FakeVercel(FakeServer):
             "imageTail": C(self._check_kling_image_str),
             "voiceList": {"type": "list", "max_items": 2,
                           "items": {"type": "object", "fields": {"voiceId": R(S(min_length=1))}}},
-            "cfgScale": C(_no_cfg_scale),  # "cfgScale (not v2.x)"
+            "cfgScale": {"type": "number", "ge": 0, "le": 1} if v3 else C(_no_cfg_scale),  # "cfgScale (not v2.x)"
             "watermarkEnabled": {"type": "bool"},
             "pollIntervalMs": {"type": "number", "ge": 0},
             "pollTimeoutMs": {"type": "number", "ge": 0},
         }
+        if v3:  # Kling's multi-shot (packages/klingai: multiShot, shotType, multiPrompt [{index, prompt, duration}])
+            klingai.update({
+                "multiShot": {"type": "bool"}, "shotType": E("customize", "intelligence"),
+                "multiPrompt": {"type": "list", "min_items": 1, "max_items": 6, "items": {"type": "object", "fields": {
+                    "index": R({"type": "int", "ge": 1}), "prompt": R(S(min_length=1, max_length=512)),
+                    "duration": R(E(*[str(n) for n in range(1, 16)]))}}}})
         fields = {
-            "prompt": R(S(min_length=1, max_length=2500)) if kind == "t2v" else S(max_length=2500),
+            "prompt": S(max_length=2500),  # t2v: required and non-empty unless customized shots (validate)
             "n": E(1),
             "aspectRatio": E("16:9", "9:16", "1:1"),
             "resolution": E(*RESOLUTIONS),
-            "duration": C(_duration),
+            "duration": C(_duration_v3 if v3 else _duration),
             "fps": E(30),
             "seed": {"type": "int"},
             "generateAudio": {"type": "bool"},
@@ -227,14 +248,38 @@ class FakeVercel(FakeServer):
             fields["callbackUrl"] = C(_https)
         return fields
 
-    def validate(self, body: Any, kind: str, start: bool = False) -> tuple[list[Issue], list[dict]]:
+    def validate(self, body: Any, kind: str, start: bool = False,
+                 model: str = "klingai/kling-v2.6-i2v") -> tuple[list[Issue], list[dict]]:
         """(issues, warnings) of a request body."""
         if not isinstance(body, dict):
             return [Issue("", "type", f"Expected object, received {js_type(body)}")], []
-        issues = check_fields(self.body_fields(kind, start), body)
+        version = version_of(model)
+        issues = check_fields(self.body_fields(kind, start, version), body)
         if issues:
             return issues, []
         opts = (body.get("providerOptions") or {}).get("klingai") or {}
+        customized = opts.get("multiShot") and opts.get("shotType") == "customize" and opts.get("multiPrompt")
+        if kind == "t2v" and not body.get("prompt") and not customized:
+            issues.append(Issue("prompt", "too_short", "String must contain at least 1 character(s)"))
+        if version == "2.5":  # Kling: sound and voices need v2.6 or later
+            for name, where in (("generateAudio", body), ("sound", opts), ("voiceList", opts)):
+                if name in where:
+                    issues.append(Issue(name, "value", f"{name} is not supported by {model} (Kling v2.6+ only)"))
+        if opts.get("multiShot"):
+            shots = opts.get("multiPrompt") or []
+            if "shotType" not in opts:
+                issues.append(Issue("providerOptions.klingai.shotType", "missing", "Required when multiShot is true"))
+            elif opts["shotType"] == "customize":
+                if not shots:
+                    issues.append(Issue("providerOptions.klingai.multiPrompt", "missing",
+                                        "Required when shotType is 'customize'"))
+                elif [s_["index"] for s_ in shots] != list(range(1, len(shots) + 1)):
+                    issues.append(Issue("providerOptions.klingai.multiPrompt", "value", "index must count 1, 2, ..."))
+                elif sum(int(s_["duration"]) for s_ in shots) != body.get("duration", 5):
+                    issues.append(Issue("providerOptions.klingai.multiPrompt", "value",
+                                        "the shots' durations must add up to the video's duration"))
+        elif "multiPrompt" in opts or "shotType" in opts:
+            issues.append(Issue("providerOptions.klingai.multiShot", "value", "multiPrompt/shotType need multiShot"))
         frames = body.get("frameImages") or []
         types = [f["frameType"] for f in frames]
         first = next((f["image"] for f in frames if f["frameType"] == "first_frame"), None)
@@ -259,7 +304,7 @@ class FakeVercel(FakeServer):
                 warnings.append({"type": "unsupported", "feature": "aspectRatio",
                                  "details": "Kling image-to-video follows the input image's aspect ratio"})
         sound = body["generateAudio"] if "generateAudio" in body else opts.get("sound") == "on"
-        if sound and self.sound_needs_pro and opts.get("mode", "std") != "pro":
+        if sound and self.sound_needs_pro and version == "2.6" and opts.get("mode", "std") != "pro":
             issues.append(Issue("providerOptions.klingai.mode", "value",
                                 "sound on Kling v2.6 requires mode 'pro' (the default mode is 'std')"))
         if "voiceList" in opts and not sound:
@@ -269,12 +314,12 @@ class FakeVercel(FakeServer):
     def _issues_response(self, issues: list[Issue]):
         return self._bad("Invalid request: " + "; ".join(i.text() for i in issues), issues[0].path or None)
 
-    async def _parse_and_validate(self, request, entry, kind: str, start: bool):
+    async def _parse_and_validate(self, request, entry, model: str, start: bool):
         """(error response or None, body, warnings)."""
         body = entry["json"]
         if body is None:
             return self._bad("Request body must be JSON"), None, []
-        issues, warnings = await self._offload(self.validate, body, kind, start)
+        issues, warnings = await self._offload(self.validate, body, MODELS[model], start, model)
         if issues:
             return self._issues_response(issues), body, []
         return None, body, warnings
@@ -304,7 +349,7 @@ class FakeVercel(FakeServer):
         bad, model = self._check_headers(request, params["ver"], sse=True)
         if bad:
             return bad
-        bad, body, warnings = await self._parse_and_validate(request, entry, MODELS[model], start=False)
+        bad, body, warnings = await self._parse_and_validate(request, entry, model, start=False)
         if bad:
             return bad
         job = self._create(body, model, warnings, entry)
@@ -341,7 +386,7 @@ class FakeVercel(FakeServer):
         bad, model = self._check_headers(request, "4", sse=False)
         if bad:
             return bad
-        bad, body, warnings = await self._parse_and_validate(request, entry, MODELS[model], start=True)
+        bad, body, warnings = await self._parse_and_validate(request, entry, model, start=True)
         if bad:
             return bad
         key = request.headers.get("idempotency-key")

@@ -850,10 +850,37 @@ _RESELLERS = {
               _NO_PRICE, _VERCEL),),
 }
 
+# AI/ML API's older Kling ids (the same api-docs folder: v1-*.json ... v2.5-turbo-pro-*.json): image_url and
+# tail_image_url, integer duration 5|10, negative_prompt, cfg_scale, aspect_ratio on text to video. Their
+# motion brush and camera fields are left to fal and Kling: their shapes differ from fal's and no example
+# shows them sent.
+_AIML_LEGACY = {
+    "v1-std-t2v": "kling-video/v1/standard/text-to-video", "v1-std-i2v": "kling-video/v1/standard/image-to-video",
+    "v1.5-pro-t2v": "kling-video/v1.5/pro/text-to-video", "v1.5-pro-i2v": "kling-video/v1.5/pro/image-to-video",
+    "v1.6-std-t2v": "kling-video/v1.6/standard/text-to-video", "v1.6-pro-t2v": "kling-video/v1.6/pro/text-to-video",
+    "v1.6-std-i2v": "kling-video/v1.6/standard/image-to-video", "v1.6-pro-i2v": "kling-video/v1.6/pro/image-to-video",
+    "v2-master-t2v": "klingai/v2-master-text-to-video", "v2-master-i2v": "klingai/v2-master-image-to-video",
+    "v2.1-master-t2v": "klingai/v2.1-master-text-to-video", "v2.1-master-i2v": "klingai/v2.1-master-image-to-video",
+    "v2.1-std-i2v": "kling-video/v2.1/standard/image-to-video", "v2.1-pro-i2v": "kling-video/v2.1/pro/image-to-video",
+    "v2.5-turbo-pro-t2v": "klingai/v2.5-turbo/pro/text-to-video",
+    "v2.5-turbo-pro-i2v": "klingai/v2.5-turbo/pro/image-to-video",
+}
+_AIML_LEGACY_TAKES = ("prompt", "image_url", "tail_image_url", "duration", "negative_prompt", "cfg_scale")
+
+
+def _aiml_legacy(v: Variant) -> tuple[Offer, ...]:
+    model = _AIML_LEGACY.get(v.key)
+    if model is None:
+        return ()
+    takes = _AIML_LEGACY_TAKES + (("aspect_ratio",) if v.family == "text-to-video" else ())
+    name = model.replace("/", "-").removeprefix("klingai-").removeprefix("kling-video-")
+    return (Offer("aimlapi", model, tuple(f.wire for f in v.fields if f.wire in takes), _NO_PRICE,
+                  f"{_AIML}{name}.json"),)
+
 
 def _with_resellers(v: Variant) -> Variant:
     have = {o.provider for o in v.offers}
-    extra = tuple(o for o in _RESELLERS.get(v.key, ()) if o.provider not in have)
+    extra = tuple(o for o in _RESELLERS.get(v.key, ()) + _aiml_legacy(v) if o.provider not in have)
     return replace(v, offers=v.offers + extra) if extra else v
 
 

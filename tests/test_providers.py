@@ -208,23 +208,31 @@ def test_a_field_the_provider_cannot_take_is_refused(any_provider, tmp_path, cli
     assert fake.log == []
 
 
-def faults(name):
+def faults(name, fake):
+    no_stream = [("stream", dict(reset=True))] if name == "fal" else []  # fal: fall back to polling
     reset_status = ("stream", dict(reset=True)) if name == "fal" else ("status", dict(reset=True, times=2))
     burst = ("status", dict(status=503, body={"message": "Service unavailable"}, times=3))
-    return {"5xx burst on status": ([("stream", dict(reset=True))] if name == "fal" else []) + [burst],
+    create = "start" if name == "vercel" else "submit"
+    return {"5xx burst on status": no_stream + [burst],
             "connection reset during status": [reset_status],
-            "connection reset mid-download": [("file", dict(truncate_at=2000))]}
+            "connection reset mid-download": [("file", dict(truncate_at=2000))],
+            "create 429 with Retry-After": [(create, dict(status=429, body={"message": "Too Many Requests"},
+                                                          headers={"Retry-After": "1"}))],
+            "malformed JSON in status": no_stream + [("status", dict(status=200, body="<html>oops</html>", times=2))],
+            "truncated MP4 (fetched again)": [("file", dict(status=200, body=fake.video_bytes[:3000],
+                                                            content_type="video/mp4"))]}
 
 
 @pytest.mark.parametrize("fault", ["5xx burst on status", "connection reset during status",
-                                   "connection reset mid-download"])
+                                   "connection reset mid-download", "create 429 with Retry-After",
+                                   "malformed JSON in status", "truncated MP4 (fetched again)"])
 def test_faults_on_every_provider(any_provider, tmp_path, fault, caplog):
     name, fake = any_provider
-    for op, kwargs in faults(name)[fault]:
+    for op, kwargs in faults(name, fake)[fault]:
         fake.inject(op, **kwargs)
     _, done = asyncio.run(generate(lambda: prepare(variant("t2v"), {"prompt": "fault"}, name), tmp_path / "out"))
     assert done.path.read_bytes() == fake.video_bytes
-    assert len(fake.submits()) == 1
+    assert len(fake.jobs) == 1  # one paid job, whatever was retried
     assert SECRET not in caplog.text
 
 

@@ -124,6 +124,20 @@ class FakeAimlapi(FakeServer):
         schemas["klingai/video-o1-video-to-video-reference"] = {
             **o1, "video_url": R(video), "image_list": images(4), "elements": elements,
             "keep_audio": {"type": "bool"}, "aspect_ratio": aspect, "duration": five_ten}
+        # The older ids (v1 to v2.5 turbo): required prompt and, on image to video, image_url.
+        legacy = {"model": R(S()), "prompt": R(S(min_length=1, max_length=2500)), "duration": E(5, 10),
+                  "negative_prompt": S(), "cfg_scale": cfg}
+        for version in ("kling-video/v1/standard", "kling-video/v1/pro", "kling-video/v1.5/standard",
+                        "kling-video/v1.5/pro", "kling-video/v1.6/standard", "kling-video/v1.6/pro",
+                        "klingai/v2.5-turbo/pro"):
+            schemas[f"{version}/text-to-video"] = {**legacy, "aspect_ratio": aspect}
+            schemas[f"{version}/image-to-video"] = {**legacy, "image_url": R(img), "tail_image_url": img}
+        for master in ("klingai/v2-master", "klingai/v2.1-master"):
+            schemas[f"{master}-text-to-video"] = {**legacy, "aspect_ratio": aspect}
+            schemas[f"{master}-image-to-video"] = {**legacy, "image_url": R(img)}  # no tail on master
+        for tier in ("standard", "pro"):
+            schemas[f"kling-video/v2.1/{tier}/image-to-video"] = {**legacy, "image_url": R(img),
+                                                                  **({"tail_image_url": img} if tier == "pro" else {})}
         return schemas
 
     def _check_video_url(self, v: Any, path: str) -> list[Issue]:

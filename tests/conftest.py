@@ -3,6 +3,7 @@ import importlib.util
 import logging
 import pathlib
 import sys
+import time
 
 import pytest
 
@@ -81,3 +82,13 @@ def any_provider(request, monkeypatch, tmp_path):
         http.ssl_context.cache_clear()
         yield name, fake
         http.ssl_context.cache_clear()
+
+
+def wait_for(condition, timeout=30):
+    """Poll `condition` until it holds (a fake's state changes on its own thread)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")

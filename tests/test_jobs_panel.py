@@ -7,7 +7,6 @@ import pathlib
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -21,20 +20,12 @@ from comfyui_kling_video.nodes.errors import Interrupted
 from comfyui_kling_video.nodes.job import generate, request_hash
 from comfyui_kling_video.nodes.journal import Journal
 from comfyui_kling_video.nodes.request import prepare
+from conftest import wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 KEY = "test-key-0123456789"  # conftest's fal_env key
 T2V = variant("t2v")
 EVIL = {"Origin": "http://evil.example"}
-
-
-def wait_for(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def t2v(out, prompt="panel", **options):

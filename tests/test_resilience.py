@@ -6,7 +6,6 @@ import pathlib
 import signal
 import subprocess
 import sys
-import time
 
 import av
 import pytest
@@ -16,6 +15,7 @@ from comfyui_kling_video.nodes.errors import KlingError, ProviderError
 from comfyui_kling_video.nodes.job import generate, request_hash
 from comfyui_kling_video.nodes.journal import Journal, SpendCapReached
 from comfyui_kling_video.nodes.request import prepare
+from conftest import wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 T2V = variant("t2v")
@@ -25,15 +25,6 @@ def start_cli(out, *extra):
     env = {**os.environ}
     return subprocess.Popen([sys.executable, str(ROOT), "t2v", "--prompt", "crash test", "--out", str(out), *extra],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def plays(path):

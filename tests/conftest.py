@@ -18,6 +18,13 @@ if "comfyui_kling_video" not in sys.modules:
     _spec.loader.exec_module(_pack)
 
 
+@pytest.fixture(autouse=True)
+def own_home(tmp_path, monkeypatch):
+    """Every test gets its own journal and keys file: a developer's stored keys or journal in ~/.kling-video
+    must never answer for a test (fixtures below may point it elsewhere)."""
+    monkeypatch.setenv("KLING_VIDEO_HOME", str(tmp_path / "kling-home"))
+
+
 @pytest.fixture
 def fal_env(monkeypatch, tmp_path):
     """A fake fal.ai over HTTPS, with the pack pointed at it the way a user would point it at a proxy."""

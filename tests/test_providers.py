@@ -320,3 +320,25 @@ def test_multi_shot_on_other_providers(any_provider, tmp_path, key, provider):
     else:
         assert [s["prompt"] for s in body["multi_prompt"]] == ["a door opens", "she walks in"]
     assert "prompt" not in body or not body["prompt"]
+
+
+@pytest.mark.parametrize("any_provider", ["kling"], indirect=True)
+def test_kling_tokens_never_leak(any_provider, tmp_path, caplog):
+    """The JWTs made from the Kling secret are secrets too: one echoed back in an error body must not reach
+    the error, the log or any file."""
+    name, fake = any_provider
+    asyncio.run(generate(lambda: prepare(variant("t2v"), {"prompt": "first"}, name), tmp_path / "a"))
+    tokens = {e["headers"]["authorization"].split(" ", 1)[1] for e in fake.log
+              if "authorization" in e.get("headers", {})}
+    assert tokens and all(t.count(".") == 2 for t in tokens)
+    token = sorted(tokens)[0]
+    fake.inject("submit", status=400, body={"code": 1201, "message": f"bad request with token {token}",
+                                            "request_id": "r1"})
+    with pytest.raises(KlingError) as err:
+        asyncio.run(generate(lambda: prepare(variant("t2v"), {"prompt": "second"}, name), tmp_path / "b"))
+    assert "1201" in str(err.value)
+    for secret in (token, token.rsplit(".", 1)[1], SECRET, "access-" + SECRET):
+        assert secret not in str(err.value) and secret not in caplog.text
+        for path in pathlib.Path(os.environ["KLING_VIDEO_HOME"]).rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path

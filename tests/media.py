@@ -183,6 +183,18 @@ def make_mp4(
     return path
 
 
+def make_wav(path, seconds: float, rate: int = 22050):
+    """A mono 16-bit WAV of a 220 Hz tone (a voice sample for loaders and the CLI)."""
+    import wave
+    pcm = (sine(int(seconds * rate), rate, 220.0, 1)[0] * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return Path(path)
+
+
 def make_png(path, width: int, height: int, color=(255, 0, 0)):
     """A flat-colour RGB PNG; returns ``path``."""
     from PIL import Image

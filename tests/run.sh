@@ -17,5 +17,6 @@ if ! .venv/bin/python -m pip install --disable-pip-version-check torch==2.14.1 t
 fi
 if [ "${KLING_TEST_COMFYUI:-1}" != 0 ]; then
     source tests/setup_comfyui.sh .venv/bin/python
+    source tests/browser/setup.sh   # chromium and playwright-core for tests/test_browser.py
 fi
 exec .venv/bin/python -m pytest "$@"

@@ -15,17 +15,8 @@ from fakes.tls import make_tls
 from fakes.vercel import FakeVercel
 
 OTHERS = {}  # the other providers' fakes, by provider name
-from media import make_mp4, make_png, sine
+from media import make_mp4, make_png, make_wav
 
-
-def write_wav(path, seconds, rate=22050):
-    import wave
-    pcm = (sine(int(seconds * rate), rate, 220.0, 1)[0] * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
 
 COMFYUI_DIR = os.environ.get("COMFYUI_DIR")
 pytestmark = pytest.mark.skipif(not COMFYUI_DIR, reason="set COMFYUI_DIR to a ComfyUI checkout to run these")
@@ -61,7 +52,7 @@ def stack(tmp_path_factory):
             make_png(inputs / name, 640, 480, color)
         for name in ("kling_motion.mp4", "kling_face.mp4"):
             make_mp4(inputs / name, width=1280, height=720, fps=24, seconds=3.0)
-        write_wav(inputs / "kling_voice.wav", seconds=6.0)
+        make_wav(inputs / "kling_voice.wav", seconds=6.0)
         try:
             yield comfy, fal
         finally:

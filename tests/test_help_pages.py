@@ -3,12 +3,10 @@ node definitions, never stale, one per node, and each page's example command rea
 import re
 import shlex
 import sys
-import wave
 
-import numpy as np
 import pytest
 
-from media import make_mp4, make_png
+from media import make_mp4, make_png, make_wav
 
 from comfyui_kling_video.nodes import cli, help_pages, providers
 from comfyui_kling_video.nodes.catalog import CATALOG
@@ -114,20 +112,11 @@ def test_check_lists_stale_and_leftover_pages(tmp_path, capsys):
     assert help_pages.help_pages_main(check=True, docs=docs) == 0
 
 
-def _write_wav(path, seconds, rate=22050):
-    t = np.arange(int(seconds * rate)) / rate
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.sin(2 * np.pi * 220 * t) * 12000).astype("<i2").tobytes())
-
-
 def test_every_page_example_runs_as_a_dry_run(pages, tmp_path, monkeypatch, capsys):
     make_png(tmp_path / "start.png", 640, 480, (10, 120, 200))
     make_png(tmp_path / "photo.png", 640, 480, (200, 120, 10))
     make_mp4(tmp_path / "clip.mp4", width=1280, height=720, fps=24, seconds=4.0)
-    _write_wav(tmp_path / "voice.wav", 6.0)
+    make_wav(tmp_path / "voice.wav", 6.0)
     monkeypatch.chdir(tmp_path)
     failures = []
     for v in CATALOG:

@@ -1,0 +1,83 @@
+// The price badge on a Kling 2.6 Pro node follows its widgets, names a provider that changes the price,
+// says ×N behind a list input, and the total next to the Run button adds up the nodes that will run.
+import { addNode, badge, check, connect, emptyGraph, log, nodeClip, openComfy, scenario, setWidget, shot,
+  totalLabel, until } from "./harness.mjs";
+
+const I2V = "KlingVideo_V26Pro_ImageToVideo";
+
+scenario("price", async ({ page }) => {
+  await openComfy(page);
+  await emptyGraph(page);
+  await until(page, () => [...document.querySelectorAll(".kling-price-total")].every((el) => el.offsetParent === null),
+    null, "the total shows with no Kling node in the graph", 5000);
+  const image = await addNode(page, "LoadImage", [40, 120], { image: "kling_start.png" });
+  const kling = await addNode(page, I2V, [420, 80], { prompt: "a king walks slowly" });
+  const save = await addNode(page, "SaveVideo", [880, 80]);
+  await connect(page, image, 0, kling, "start_frame");
+  await connect(page, kling, 0, save, "video");
+
+  await badge(page, kling, "$0.70");
+  await totalLabel(page, "Kling: $0.70");
+  log("5 s with audio: $0.70, total $0.70");
+  await shot(page, "price-badge", { clip: await nodeClip(page, kling) });
+  const bar = await page.locator(".actionbar-container").boundingBox();
+  await shot(page, "price-total", { clip: { x: bar.x - 8, y: bar.y - 8, width: bar.width + 16, height: bar.height + 16 } });
+
+  await setWidget(page, kling, "duration", "10");
+  await badge(page, kling, "$1.40");
+  await totalLabel(page, "Kling: $1.40");
+  await setWidget(page, kling, "generate_audio", false);
+  await badge(page, kling, "$0.70");
+  log("10 s: $1.40; 10 s without audio: $0.70");
+  await setWidget(page, kling, "duration", "5");
+  await badge(page, kling, "$0.35");
+  await setWidget(page, kling, "generate_audio", true);
+  await setWidget(page, kling, "voice_ids", "voice-1");
+  await badge(page, kling, "$0.84");
+  await setWidget(page, kling, "voice_ids", "");
+  await badge(page, kling, "$0.70");
+
+  // Kling's own API publishes no per-second price: the badge says whose price is unknown.
+  await setWidget(page, kling, "provider", "kling");
+  await badge(page, kling, "Kling: price unknown");
+  await totalLabel(page, "Kling: price unknown");
+  await setWidget(page, kling, "provider", "auto");
+  await badge(page, kling, "$0.70");
+
+  // A second Kling node adds to the total; one that feeds no output, or is bypassed, does not.
+  const t2v = await addNode(page, "KlingVideo_V26Pro_TextToVideo", [420, 520], { prompt: "a red kite", duration: "10" });
+  await badge(page, t2v, "$1.40");
+  await totalLabel(page, "Kling: $0.70");
+  const save2 = await addNode(page, "SaveVideo", [880, 520]);
+  await connect(page, t2v, 0, save2, "video");
+  await totalLabel(page, "Kling: $2.10");
+  // A click on the total lists each node's price.
+  await page.locator(".kling-price-total").click();
+  const toast = page.locator(".p-toast-message").filter({ hasText: "Kling 2.6 Pro Text to Video: $1.40" });
+  await toast.waitFor({ timeout: 5000 });
+  check((await toast.innerText()).includes("Kling 2.6 Pro Image to Video: $0.70"), `the breakdown: ${await toast.innerText()}`);
+  await page.evaluate((id) => { window.app.graph.getNodeById(id).mode = 4; }, t2v);
+  await totalLabel(page, "Kling: $0.70");
+  log("second node: counted once it feeds a save node, not while bypassed");
+
+  // A list of images (a folder's, whose length only running tells) makes the node run ×N times.
+  const folder = await addNode(page, "LoadImageDataSetFromFolder", [40, 520]);
+  const listed = await page.evaluate((id) => window.app.graph.getNodeById(id).constructor.nodeData.output_is_list, folder);
+  check(listed?.[0] === true, `LoadImageDataSetFromFolder's output is not a list here: ${JSON.stringify(listed)}`);
+  await connect(page, folder, 0, kling, "start_frame");
+  await badge(page, kling, "$0.70 ×N");
+  await totalLabel(page, "Kling: price unknown");
+  log("list input: $0.70 ×N");
+
+  // The Vue node renderer draws the same badge in the node's header, and follows changes too.
+  await openComfy(page, { vueNodes: true });
+  await emptyGraph(page);
+  const vue = await addNode(page, I2V, [420, 80], { prompt: "a king walks slowly" });
+  const header = (text) => until(page, ([id, text]) =>
+    [...document.querySelectorAll(`[data-node-id="${id}"] *`)].some((e) => e.children.length === 0 && e.textContent.trim() === text),
+  [vue, text], `the Vue node's header never showed ${text}`, 10000);
+  await header("$0.70");
+  await setWidget(page, vue, "duration", "10");
+  await header("$1.40");
+  log("Vue nodes: $0.70, then $1.40");
+});

@@ -1,10 +1,12 @@
 """Small ComfyUI nodes that build the structured inputs of Kling nodes (shots, elements, motion-brush
-paths, camera moves). They only collect values; the Kling node checks them with everything else."""
+paths, camera moves, a list of prompts). They only collect values; the Kling node checks them with
+everything else."""
 from __future__ import annotations
 
 from comfy_api.latest import io
 
 from .catalog import DURATIONS_3_15
+from .errors import InputError
 from .comfy_nodes import CAMERA, CATEGORY, DYNAMIC_MASKS, ELEMENTS, SHOTS
 from .request import CAMERA_MOVES, parse_points
 
@@ -85,4 +87,29 @@ class KlingCameraControl(io.ComfyNode):
         return io.NodeOutput({"movement_type": movement_type, "movement_value": movement_value})
 
 
-HELPER_NODES = [KlingShot, KlingElement, KlingDynamicMask, KlingCameraControl]
+class KlingPromptList(io.ComfyNode):
+    """Batch prompts: ComfyUI runs a node once per item of a list input, so each line is one paid video."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="KlingVideo_PromptList", display_name="Kling Prompt List", category=HELPERS,
+            description="One prompt per line, as a list: a Kling node whose prompt is connected here makes (and "
+                        "pays for) one video per line; its price badge says ×N.",
+            inputs=[io.String.Input("prompts", default="", multiline=True,
+                                    tooltip="One prompt per line; empty lines are skipped.")],
+            outputs=[io.String.Output("prompt", display_name="prompt", is_output_list=True)])
+
+    @classmethod
+    def execute(cls, prompts) -> io.NodeOutput:
+        lines = prompt_lines(prompts)
+        if not lines:
+            raise InputError("prompts", "write at least one prompt (one per line)")
+        return io.NodeOutput(lines)
+
+
+def prompt_lines(text: str) -> list[str]:
+    return [line.strip() for line in str(text).splitlines() if line.strip()]
+
+
+HELPER_NODES = [KlingShot, KlingElement, KlingDynamicMask, KlingCameraControl, KlingPromptList]

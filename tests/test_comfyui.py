@@ -91,7 +91,7 @@ def test_every_catalog_node_and_helper_loads(comfy):
     from comfyui_kling_video.nodes.catalog import CATALOG
     info = comfy.get("/object_info")
     ids = [v.node_id for v in CATALOG] + ["KlingVideo_Shot", "KlingVideo_Element", "KlingVideo_DynamicMask",
-                                          "KlingVideo_CameraControl"]
+                                          "KlingVideo_CameraControl", "KlingVideo_PromptList"]
     missing = [i for i in ids if i not in info]
     assert not missing, f"{missing}\n{comfy.log()[-3000:]}"
     assert not [l for l in comfy.log().splitlines() if "IMPORT FAILED" in l and "kling" in l.lower()]
@@ -140,6 +140,24 @@ def test_load_image_to_kling_to_save_video(comfy, fal):
     preview = entry["outputs"]["2"]["images"][0]
     assert preview["subfolder"] == "kling-video" and preview["type"] == "output"
     assert (comfy.base / "output" / "kling-video" / preview["filename"]).exists()
+
+
+def test_prompt_list_makes_one_video_per_line(comfy, fal):
+    """ComfyUI runs a node once per item of a list input: three lines, three paid videos, three files."""
+    before = len(fal.submits())
+    lines = ["a fox in the snow", "an owl at dusk", "a hare in the rain"]
+    prompt = {"1": load_image("kling_start.png"),
+              "5": {"class_type": "KlingVideo_PromptList", "inputs": {"prompts": "\n".join(lines[:2]) + "\n\n"
+                                                                                + lines[2]}},
+              "2": i2v_node(prompt=["5", 0], generate_audio=False),
+              "4": {"class_type": "SaveVideo", "inputs": {"video": ["2", 0], "filename_prefix": "video/list",
+                                                           "format": "auto", "codec": "auto"}}}
+    entry = comfy.wait(comfy.queue(prompt), timeout=180)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert sorted(s["json"]["prompt"] for s in fal.submits()[before:]) == sorted(lines)
+    assert len(entry["outputs"]["4"]["images"]) == 3
+    info = comfy.get("/object_info/KlingVideo_PromptList")["KlingVideo_PromptList"]
+    assert info["output_is_list"] == [True]
 
 
 @pytest.mark.parametrize("provider", ["kling", "aimlapi", "vercel"])

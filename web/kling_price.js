@@ -3,10 +3,14 @@
 // POST /kling_video/price (no price table here); texts and run counts from kling_price_logic.js.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
-import { MODE_BYPASS, MODE_NEVER, badgeText, runCount, total, totalText, willRun } from "./kling_price_logic.js";
+import {
+  MODE_BYPASS, MODE_NEVER, badgeText, promptLines, runCount, total, totalText, willRun,
+} from "./kling_price_logic.js";
 
 const PREFIX = "KlingVideo_";
-const HELPERS = new Set(["KlingVideo_Shot", "KlingVideo_Element", "KlingVideo_DynamicMask", "KlingVideo_CameraControl"]);
+const PROMPT_LIST = "KlingVideo_PromptList";
+const HELPERS = new Set(["KlingVideo_Shot", "KlingVideo_Element", "KlingVideo_DynamicMask", "KlingVideo_CameraControl",
+  PROMPT_LIST]);
 const PENDING = { usd: null, text: "…" };
 const UNKNOWN = { usd: null, text: "price unknown" };
 // Every widget path (canvas, Vue nodes, undo, paste, a loaded workflow) changes values without one common
@@ -54,8 +58,10 @@ function graphView(graph) {
     mode: (id) => node(id)?.mode ?? 0,
     isOutputNode: (id) => !!def(id).output_node,
     outputIsList: (id, slot) => !!def(id).output_is_list?.[slot],
-    // No list source of ComfyUI 0.3.75 knows its length before running (they read folders): ×N.
-    listLength: () => null,
+    // The pack's prompt list knows its length from its text; other list sources (folder readers) only when
+    // they run: ×N.
+    listLength: (id) => node(id)?.type === PROMPT_LIST || node(id)?.comfyClass === PROMPT_LIST
+      ? promptLines(node(id).widgets?.find((w) => w.name === "prompts")?.value) : null,
   };
 }
 

@@ -96,3 +96,8 @@ function leadsToOutput(view, id, seen) {
   if (mode !== MODE_BYPASS && view.isOutputNode(id)) return true;
   return view.downstream(id).some((next) => leadsToOutput(view, next, seen));
 }
+
+/** How many prompts the Kling Prompt List node's text holds (non-empty lines, as the node counts them). */
+export function promptLines(text) {
+  return String(text ?? "").split(/\r\n|\r|\n/).filter((line) => line.trim()).length;
+}

@@ -69,6 +69,17 @@ scenario("price", async ({ page }) => {
   await totalLabel(page, "Kling: price unknown");
   log("list input: $0.70 ×N");
 
+  // The pack's prompt list knows its length: three lines make three paid videos, and the badge says so.
+  await connect(page, image, 0, kling, "start_frame");
+  await badge(page, kling, "$0.70");
+  const prompts = await addNode(page, "KlingVideo_PromptList", [40, 820], { prompts: "a fox\nan owl\n\na hare" });
+  await connect(page, prompts, 0, kling, "prompt");
+  await badge(page, kling, "$0.70 ×3 = $2.10");
+  await totalLabel(page, "Kling: $2.10");
+  await setWidget(page, prompts, "prompts", "a fox\nan owl");
+  await badge(page, kling, "$0.70 ×2 = $1.40");
+  log("prompt list: $0.70 ×3 = $2.10, then ×2 = $1.40");
+
   // The Vue node renderer draws the same badge in the node's header, and follows changes too.
   await openComfy(page, { vueNodes: true });
   await emptyGraph(page);

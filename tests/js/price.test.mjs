@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  MODE_BYPASS, MODE_NEVER, badgeText, formatUsd, runCount, total, totalText, willRun,
+  MODE_BYPASS, MODE_NEVER, badgeText, formatUsd, promptLines, runCount, total, totalText, willRun,
 } from "../../web/kling_price_logic.js";
 
 const fal = (usd) => ({ usd, text: usd == null ? "price unknown" : "", provider: "fal", provider_title: "fal.ai", reference_usd: usd });
@@ -107,4 +107,10 @@ test("only a node that leads to an output, unmuted and not bypassed, will run", 
   assert.equal(willRun(graph({ ...nodes, combine: { mode: MODE_NEVER } }, links), "kling"), false);
   assert.equal(willRun(graph({ ...nodes, combine: { mode: MODE_BYPASS } }, links), "kling"), true);
   assert.equal(willRun(graph({ ...nodes, save: { output: true, mode: MODE_BYPASS } }, links), "kling"), false);
+});
+
+test("the prompt list counts its non-empty lines, as the node does", () => {
+  assert.equal(promptLines("a fox\n\n  \nan owl\r\na hare\n"), 3);
+  assert.equal(promptLines(""), 0);
+  assert.equal(promptLines(undefined), 0);
 });

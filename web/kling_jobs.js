@@ -33,32 +33,31 @@ async function collect(job, button) {
   await refresh();
 }
 
-function row(job) {
+// One card per job, not a table row: the sidebar is narrow, and a card keeps the Collect button in view.
+function card(job) {
   let action = null;
   if (isCollectable(job)) {
     const button = h("button", { textContent: "Collect", title: "Download the paid result; nothing is submitted" });
     button.addEventListener("click", () => collect(job, button));
     action = button;
   } else if (job.url) {
-    action = h("a", { textContent: "open", href: api.apiURL(job.url), target: "_blank", rel: "noopener" });
+    action = h("a", { textContent: "open the video", href: api.apiURL(job.url), target: "_blank", rel: "noopener" });
   }
-  const cells = [stateText(job), job.provider_title ?? job.provider ?? "—", shortId(job.request_id),
-    costText(job), ageText(job.age_s)];
-  const tr = h("tr", { title: rowTitle(job) }, ...cells.map((text) => h("td", { textContent: text })),
-    h("td", {}, action));
-  if (job.error) tr.style.opacity = "0.7";
-  return tr;
+  const line = (style, ...parts) => h("div", { style }, ...parts);
+  const el = h("div", { className: "kling-job", title: rowTitle(job),
+    style: "padding:6px 0;border-bottom:1px solid rgba(128,128,128,0.3);font-size:12px" },
+  line("display:flex;justify-content:space-between;gap:8px",
+    h("strong", { textContent: stateText(job) }), h("span", { textContent: costText(job) })),
+  line("opacity:0.8", `${job.provider_title ?? job.provider ?? "—"} · ${ageText(job.age_s)} ago · ${shortId(job.request_id)}`),
+  action ? line("margin-top:4px", action) : null);
+  if (job.error) el.style.opacity = "0.7";
+  return el;
 }
 
 function draw(data) {
-  const head = h("tr", {}, ...["State", "Provider", "Request", "Cost", "Age", ""].map(
-    (text) => h("th", { textContent: text, style: "text-align:left;padding:2px 4px" })));
-  const table = h("table", { style: "width:100%;border-collapse:collapse;font-size:12px" },
-    h("thead", {}, head), h("tbody", {}, ...data.jobs.map(row)));
-  for (const td of table.querySelectorAll("td")) td.style.padding = "2px 4px";
   const empty = data.jobs.length ? null : h("p", { textContent: "No Kling jobs yet." });
   panel.querySelector(".kling-jobs-spend").textContent = spendText(data.spend_today_usd, data.cap_usd);
-  panel.querySelector(".kling-jobs-body").replaceChildren(...[table, empty].filter(Boolean));
+  panel.querySelector(".kling-jobs-body").replaceChildren(...data.jobs.map(card), ...[empty].filter(Boolean));
 }
 
 async function refresh() {

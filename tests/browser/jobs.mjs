@@ -21,7 +21,7 @@ scenario("jobs", async ({ page }) => {
 
   // the side bar's "Kling jobs" tab (its icon is the pack's pi-video)
   await page.locator("button").filter({ has: page.locator(".pi-video") }).first().click();
-  const listed = page.locator(`tr[title*="request id: ${requestId}"]`);
+  const listed = page.locator(`.kling-job[title*="request id: ${requestId}"]`);
   await listed.getByRole("button", { name: "Collect" }).waitFor({ timeout: 20000 });
   const before = await listed.innerText();
   log(`listed: ${before.replace(/\s+/g, " ")}`);
@@ -29,8 +29,8 @@ scenario("jobs", async ({ page }) => {
   await shot(page, "jobs-panel");
   await listed.getByRole("button", { name: "Collect" }).click();
   await until(page, (id) => {
-    const tr = [...document.querySelectorAll("tr")].find((r) => r.title.includes(`request id: ${id}`));
-    return tr && !tr.querySelector("button") && tr.querySelector("a[href*='subfolder=kling-video']");
+    const card = [...document.querySelectorAll(".kling-job")].find((r) => r.title.includes(`request id: ${id}`));
+    return card && !card.querySelector("button") && card.querySelector("a[href*='subfolder=kling-video']");
   }, requestId, "the collected job has no link to its video", 30000);
   const after = await listed.innerText();
   log(`collected: ${after.replace(/\s+/g, " ")}`);

@@ -148,7 +148,8 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
             display_name=variant.display_name,
             category=f"{CATEGORY}/{variant.family}" if variant.family else CATEGORY,
             description=f"{variant.description}\nEndpoint: {variant.endpoint}. "
-                        f"Price (estimate): {variant.price.describe()}. Key: FAL_KEY environment variable.",
+                        f"Price (estimate): {variant.price.describe()}. Keys: Settings → Kling Video → API keys, "
+                        "or the providers' environment variables.",
             inputs=[_input(f) for f in variant.fields] + [TAKE(), io.Combo.Input(
                 "provider", options=["auto", *variant.providers], default="auto",
                 tooltip="Who runs the job. auto: the first of " + ", ".join(variant.providers) +

@@ -29,6 +29,7 @@ def has_credentials(name: str) -> bool:
 def choose(variant, requested: str = "auto") -> str:
     """The provider to use: the one asked for, or with `auto` the first in ORDER that serves the variant and
     has credentials set."""
+    from .. import keys
     from ..errors import InputError, MissingCredentials
     if requested and requested != "auto":
         if requested not in variant.providers:
@@ -40,4 +41,4 @@ def choose(variant, requested: str = "auto") -> str:
             return name
     wanted = "; ".join(f"{' + '.join(get(n).ENV)} for {get(n).TITLE}" for n in ORDER if n in variant.providers)
     raise MissingCredentials(f"No key is set for any provider of {variant.display_name}: set {wanted} "
-                             f"(then restart ComfyUI). {get('fal').KEY_HELP}")
+                             f"(then restart ComfyUI), or {keys.DIALOG}. {get('fal').KEY_HELP}")

@@ -374,12 +374,16 @@ async def generate(prepare_fn, out_dir: Path, *, take: int = 0, journal: Optiona
 COLLECTABLE = ("submitted", "completed")
 
 
+def collectable(record: Optional[dict]) -> bool:
+    return bool(record) and record.get("state") in COLLECTABLE and bool(record.get("request_id"))
+
+
 async def collect(key: str, out_dir: Path, *, journal: Optional[Journal] = None, **job_options) -> JobResult:
     """Finish a paid job from its journal record alone (the jobs panel's Collect): reattach to its request id,
     follow it, download. Never submits: the record keeps no inputs, only what following the request needs."""
     journal = journal or Journal()
     record = journal.get(key)
-    if not record or record.get("state") not in COLLECTABLE or not record.get("request_id"):
+    if not collectable(record):
         state = record.get("state") if record else "no such entry"
         raise KlingError(f"journal entry {key[:12]} has no paid result to collect ({state})")
     try:

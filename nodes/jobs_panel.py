@@ -5,7 +5,6 @@ No ComfyUI here (the routes in jobs_routes.py pass the output folder in), so it 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Optional
 from . import job, providers
 from .catalog import variant as find_variant
 from .errors import KlingError, scrub
-from .journal import Journal
+from .journal import Journal, daily_cap
 
 OUTPUT_SUBFOLDER = "kling-video"  # under ComfyUI's output folder; the nodes (comfy_nodes) save there too
 LIST_LIMIT = 200                  # newest entries listed; the journal keeps every job ever run
@@ -60,7 +59,7 @@ def _entry(record: dict, running: set[str], now: float) -> dict:
         "hash": key,
         "state": state,
         "running": is_running,
-        "collectable": state in job.COLLECTABLE and bool(record.get("request_id")) and not is_running,
+        "collectable": job.collectable(record) and not is_running,
         "provider": record.get("provider"),
         "provider_title": _provider_title(record.get("provider")),
         "model": record.get("endpoint"),
@@ -98,7 +97,7 @@ async def collect(key: str, output_dir: Path, journal: Optional[Journal] = None)
     record = journal.get(key)
     if record is None:
         raise CollectRefused(f"no journal entry {key[:12]}", 404)
-    if record["state"] not in job.COLLECTABLE or not record.get("request_id"):
+    if not job.collectable(record):
         why = {"downloaded": "its result is already saved", "pending": "its submit was cut off before a "
                "request id came back, so there is nothing to follow", "failed": "the job failed",
                "cancelled": "the job was cancelled"}.get(record["state"], record["state"])
@@ -116,6 +115,6 @@ def cap_usd() -> Optional[float]:
     """KLING_VIDEO_MAX_USD as dollars; None when unset (an unparsable value is reported by the submit that
     meets it, see journal.check_cap)."""
     try:
-        return float(os.environ.get("KLING_VIDEO_MAX_USD", "").strip())
-    except ValueError:
+        return daily_cap()
+    except KlingError:
         return None

@@ -127,16 +127,23 @@ class SpendCapReached(KlingError):
     pass
 
 
+def daily_cap() -> Optional[float]:
+    """KLING_VIDEO_MAX_USD in dollars, None when unset; KlingError when it is not a number."""
+    raw = os.environ.get("KLING_VIDEO_MAX_USD", "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise KlingError(f"KLING_VIDEO_MAX_USD={raw!r} is not a number of dollars") from None
+
+
 def check_cap(journal: Journal, price: Optional[float], what: str) -> None:
     """KLING_VIDEO_MAX_USD caps what this machine spends per UTC day (all ComfyUI and CLI runs sharing the
     journal); a submit that would pass it is refused before anything is sent."""
-    raw = os.environ.get("KLING_VIDEO_MAX_USD", "").strip()
-    if not raw:
+    cap = daily_cap()
+    if cap is None:
         return
-    try:
-        cap = float(raw)
-    except ValueError:
-        raise KlingError(f"KLING_VIDEO_MAX_USD={raw!r} is not a number of dollars") from None
     spent = journal.spent_today()
     if spent + (price or 0) > cap + 1e-9:
         raise SpendCapReached(

@@ -13,10 +13,10 @@ from typing import AsyncIterator, Optional
 
 import aiohttp
 
-from .. import http, keys
-from ..errors import JobFailed, MissingCredentials, ProviderError
+from .. import http
+from ..errors import JobFailed, ProviderError
 from ..media_in import Media, inline_max
-from .base import Client, Handle, walk_media
+from .base import Client, Handle, env_credential, walk_media
 
 log = logging.getLogger("kling_video")
 
@@ -24,7 +24,7 @@ NAME = "fal"
 TITLE = "fal.ai"
 ENV = ("FAL_KEY",)
 KEY_HELP = ("Create a key at https://fal.ai/dashboard/keys and set it as the FAL_KEY environment variable "
-            f"(export FAL_KEY=... before starting ComfyUI), or {keys.DIALOG}.")
+            "(export FAL_KEY=... before starting ComfyUI).")
 
 
 def credentials() -> str:
@@ -32,10 +32,8 @@ def credentials() -> str:
 
 
 def api_key() -> str:
-    key = keys.secret("FAL_KEY")  # FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET) from the environment, else stored
-    if key:
-        return key
-    raise MissingCredentials(f"No fal.ai key: FAL_KEY is not set and none is stored. {KEY_HELP}")
+    # FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET, keys.from_env) from the environment, else the stored one
+    return env_credential("FAL_KEY", TITLE, KEY_HELP)
 
 
 def queue_base() -> str:

@@ -89,6 +89,7 @@ class _Progress:
         self.node_id = node_id
         self.bar = comfy.utils.ProgressBar(100, node_id=node_id)
         self.interrupt_seen = False
+        self.last_log = ""  # the provider's latest log line stays under the running text
 
     def interrupted(self) -> bool:
         return self.interrupt_seen or self.mm.processing_interrupted()
@@ -102,7 +103,10 @@ class _Progress:
         except self.mm.InterruptProcessingException:
             self.interrupt_seen = True
             return
-        text = update.text + (f"\nrequest {update.request_id}" if update.request_id else "")
+        if update.log_lines:
+            self.last_log = update.log_lines[-1][:200]
+        text = update.text + (f"\n{self.last_log}" if self.last_log and update.phase == "running" else "")
+        text += f"\nrequest {update.request_id}" if update.request_id else ""
         try:
             from server import PromptServer
             PromptServer.instance.send_progress_text(text, self.node_id)

@@ -1202,6 +1202,9 @@ class FakeFal:
         self.upload_max_bytes = 100 * 1024 * 1024
         self.multipart_min_part = 5 * 1024 * 1024
         self.forbid = False
+        # fal's docs: a running request only receives a cancel signal and "the model app decides". True: a
+        # cancel of an IN_PROGRESS job is accepted (202) and ignored; the job completes and is billed.
+        self.ignore_cancel_when_running = False
         self.next_outcome: Any = "ok"
         self.log = _Log()
         self.jobs: dict[str, Job] = {}
@@ -1904,8 +1907,12 @@ class FakeFal:
             return self._json(404, {"status": "NOT_FOUND"})
         with self._lock:
             now = time.monotonic()
-            if self._phase(job, now) == COMPLETED:
+            phase = self._phase(job, now)
+            if phase == COMPLETED:
                 return self._json(400, {"status": "ALREADY_COMPLETED"}, {"x-fal-request-id": job.request_id})
+            if phase == IN_PROGRESS and self.ignore_cancel_when_running:
+                entry["cancel_ignored"] = True
+                return self._json(202, {"status": "CANCELLATION_REQUESTED"}, {"x-fal-request-id": job.request_id})
             job.cancelled = True
             self._complete(job, now)
         return self._json(202, {"status": "CANCELLATION_REQUESTED"}, {"x-fal-request-id": job.request_id})

@@ -11,17 +11,16 @@ import asyncio
 import json
 import logging
 import re
-import shutil
 import signal
 import sys
 from pathlib import Path
 
 from .catalog import CATALOG, STRUCT_KINDS, Variant
 from .errors import InputError, Interrupted, KlingError, MissingCredentials, scrub
-from .job import Update, generate
+from .cli_display import Display, DisplayHandler
+from .job import generate
 from .journal import home as journal_home
-from . import providers
-from .media_in import inline_max
+from . import cli_out, keys, providers, settings
 from .providers.base import walk_media
 from .request import prepare
 
@@ -49,7 +48,9 @@ def _add_variant(sub, variant: Variant) -> None:
             p.add_argument(*flags, type=float if f.kind == "float" else int, default=f.default, **kw)
         else:
             p.add_argument(*flags, default=f.default, **kw)
-    p.add_argument("--out", type=Path, default=None, help="where to write the MP4 (default: ./<variant>_<request id>.mp4)")
+    p.add_argument("--out", default=None, metavar="PATH", help="where to write the MP4: a file, or a folder for the "
+                   "default name ./<variant>_<request id>.mp4; missing folders are made (checked before anything "
+                   "is sent)")
     p.add_argument("--provider", choices=["auto", *variant.providers], default="auto",
                    help="who runs the job (auto: the first of fal, kling, aimlapi, vercel with a key set)")
     p.add_argument("--take", type=int, default=0, help="0, 1, 2, ...: another number makes a new (paid) video "
@@ -66,12 +67,28 @@ STRUCT_EXAMPLES = {
 }
 
 
+# The CLI's word for what the nodes call "run the node again": a rerun of the same request is free.
+AGAIN = "run the command again"
+
+
 def _load_image(path: str, field: str, mode: str = "RGB"):
+    import warnings
     import numpy as np
     from PIL import Image, ImageOps
+    # Pillow's own decompression-bomb limit, refused rather than warned about: at 20000x20000 the decoded
+    # image alone is 1.2 GB, for a video of at most 4K.
+    limit = Image.MAX_IMAGE_PIXELS or 0
     try:
-        with Image.open(path) as im:
-            arr = np.asarray(ImageOps.exif_transpose(im).convert(mode))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                arr = np.asarray(ImageOps.exif_transpose(im).convert(mode))
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        # Pillow names the pixel count only in its message ("Image size (400000000 pixels) exceeds ...").
+        size = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = f"{int(size.group(1)) / 1e6:.0f} megapixels" if size else "more pixels"
+        raise InputError(field, f"{path!r} has {pixels}, over the limit of {limit / 1e6:.0f} megapixels "
+                                f"({limit:,} pixels) for an input image; scale it down") from None
     except OSError as exc:
         raise InputError(field, f"cannot read image {path!r}: {exc}") from None
     return arr if mode == "RGB" else arr.astype("float32") / 255.0
@@ -138,9 +155,14 @@ def _print_dry_run(variant: Variant, inputs: dict, requested: str) -> None:
             continue
         prepared = prepared_by[name]
         # fal uploads large media before submitting; a dry run only says it would.
-        body = prepared.body if name != "fal" else walk_media(prepared.body, lambda m: m if len(m.data) <= inline_max()
-                                                               else f"<{m.name}, {len(m.data)} bytes: uploaded to fal storage first>")
-        wire = asyncio.run(module.CLIENT.__new__(module.CLIENT).wire(prepared.model, body, lambda t: None))
+        uploaded = {m.digest for m in module.upload_plan(prepared.body)} if name == "fal" else set()
+        body = walk_media(prepared.body, lambda m: m if m.digest not in uploaded
+                          else f"<{m.name}, {len(m.data)} bytes: uploaded to fal storage first>")
+        try:
+            wire = asyncio.run(module.CLIENT.__new__(module.CLIENT).wire(prepared.model, body, lambda t: None))
+        except InputError as exc:  # too large for a provider without storage
+            print(f"== {module.TITLE}: refused before sending: {exc}\n")
+            continue
         line, auth = module.describe(prepared.model, wire)
         print(f"== {module.TITLE}\n{line}\n{auth}\nContent-Type: application/json\n")
         print(_shorten(scrub(json.dumps(wire, indent=2, ensure_ascii=False))))
@@ -180,14 +202,23 @@ def providers_table() -> str:
     return "\n".join(rows)
 
 
-async def _run(prepared, out_dir: Path, take: int, show):
-    # Ctrl-C must cancel the job at fal, not just abandon it: the job notices the flag and cancels.
+async def _run(prepared, out_dir: Path, take: int, display: Display):
+    # Ctrl-C must cancel the job at the provider, not just abandon it: the job notices the flag, cancels
+    # and raises Interrupted. A second Ctrl-C quits without waiting for the cancel's answer.
     stop = asyncio.Event()
+    task = asyncio.current_task()
+
+    def on_sigint() -> None:
+        if stop.is_set():
+            task.cancel()
+            return
+        stop.set()
+        display.say(f"stopping: asking {display.title} to cancel the job (Ctrl-C again to quit without waiting)")
     try:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, on_sigint)
     except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt instead
         pass
-    _, done = await generate(lambda: prepared, out_dir, take=take, on_update=show, interrupted=stop.is_set)
+    _, done = await generate(lambda: prepared, out_dir, take=take, on_update=display.update, interrupted=stop.is_set)
     return done
 
 
@@ -221,40 +252,70 @@ def main(argv=None) -> int:
     if args.command in ("help-pages", "contract"):
         from . import help_pages
         return help_pages.help_pages_main(args.check) if args.command == "help-pages" else help_pages.contract_main(args.write)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     variant: Variant = args.variant
+    display = Display()
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        handlers=[DisplayHandler(display)])
+    done, started = None, False
     try:
+        # Every setting first, dry run included: they shape the request a dry run shows (what goes inline).
+        settings.check_all()
         inputs = _inputs(args, variant)
         if args.dry_run:
             _print_dry_run(variant, inputs, args.provider)
             return 0
+        destination = cli_out.check(args.out) if variant.output in ("video", "audio") else None
         provider = providers.choose(variant, args.provider)  # a missing key is the first thing to hear
         providers.get(provider).credentials()
+        display.title = providers.get(provider).TITLE
         prepared = prepare(variant, inputs, provider)
         out_dir = journal_home() / "outputs"  # the journal's copy; --out gets its own
-        last = [""]
-
-        def show(update: Update) -> None:
-            if update.text != last[0]:
-                last[0] = update.text
-                print(f"[{update.fraction * 100:3.0f}%] {update.text}", file=sys.stderr)
-
         print(f"estimated cost: {prepared.cost}", file=sys.stderr)
-        done = asyncio.run(_run(prepared, out_dir, args.take, show))
+        display.start()
+        started = True
+        try:
+            done = asyncio.run(_run(prepared, out_dir, args.take, display))
+        finally:
+            display.close()
         if done.path is None:  # e.g. create-voice: the answer is the result
             print(json.dumps(done.result))
         else:
             safe_id = re.sub(r"[^\w.-]+", "_", done.request_id)
-            out = args.out or Path(f"{variant.key}_{safe_id}{done.path.suffix}")
-            shutil.copyfile(done.path, out)
+            out = destination.path(f"{variant.key}_{safe_id}{done.path.suffix}")
+            try:
+                cli_out.write(done.path, out)
+            except OSError as exc:
+                print(f"error: the {variant.output} is paid for and saved at {done.path}, but writing {out} failed "
+                      f"({exc.strerror or exc}); {AGAIN} (with an --out that can be written) to copy it there at no "
+                      "new cost", file=sys.stderr)
+                return 1
             print(out)
         print(f"{providers.get(provider).TITLE} request {done.request_id}, est. {prepared.cost}")
         return 0
-    except MissingCredentials as exc:
-        print(f"error: {exc}\n(nothing was sent; add --dry-run to see the request without a key)", file=sys.stderr)
+    except (MissingCredentials, keys.BadKey, settings.SettingsError) as exc:
+        hint = "; add --dry-run to see the request without a key" if isinstance(exc, MissingCredentials) else ""
+        print(f"error: {exc}\n(nothing was sent{hint})", file=sys.stderr)
         return 2
+    except InputError as exc:
+        print(f"error: {exc}" + ("\n(nothing was sent)" if exc.field == "--out" else ""), file=sys.stderr)
+        return 2 if exc.field == "--out" else 1
+    except Interrupted as exc:
+        said = str(exc)  # "Interrupted: fal.ai request ..." or "Interrupted while waiting ..."
+        print("interrupted" + (said[len("Interrupted"):] if said.startswith("Interrupted") else f": {said}"),
+              file=sys.stderr)
+        return 130
     except KlingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (KeyboardInterrupt, Interrupted):
+    except (KeyboardInterrupt, asyncio.CancelledError):  # CancelledError: a second Ctrl-C during the job
+        if done is not None and done.path is not None:
+            said = f"the {variant.output} is saved at {done.path}; {AGAIN} to copy it at no new cost"
+        elif started:
+            said = f"quit without waiting for the provider's answer; {AGAIN} to reattach to the job (no new charge)"
+        else:
+            said = "nothing was sent"
+        print(f"interrupted: {said}", file=sys.stderr)
         return 130
+    except OSError as exc:  # the machine's side (a full disk, a vanished folder): said, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

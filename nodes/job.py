@@ -149,7 +149,10 @@ class Job:
                     url = queue.video_url(result) if self.variant.output == "video" else queue.audio_url(result)
                     self._set_phase("downloading", f"downloading the {self.variant.output}", 0.92)
                     path = await self._guard(self._download_checked(session, url), queue, cancel_remote=False)
-                self._record(state="downloaded", path=str(path) if path else None)
+                # A result that carried the video itself (Vercel's base64 form) keeps it only until it is on disk:
+                # every later read of the journal (cache hits, the jobs panel) would parse megabytes.
+                self._record(state="downloaded", path=str(path) if path else None,
+                             result=_without_inline_media(result) if path else result)
             except JobFailed as exc:
                 self._record(state="failed", error=str(exc))
                 raise
@@ -171,7 +174,7 @@ class Job:
             raise ProviderError(
                 f"an earlier submit of this exact request (journal {self.key[:12]}, {record.get('created')}) was "
                 f"cut off before {self.who} answered, so it may have started a paid job we cannot follow. Check "
-                "your provider's dashboard; to submit again anyway, raise the node's `take`.")
+                "your provider's dashboard; to submit again anyway, raise `take` (the node's input, --take in the CLI).")
 
     @property
     def who(self) -> str:
@@ -572,6 +575,23 @@ async def _generate(prepared: PreparedRequest, out_dir: Path, journal: Journal, 
     resume = record if record and record.get("state") in LIVE else None
     job = Job(prepared, out_dir, journal=journal, key=key, **job_options)
     return await job.run(resume=resume)
+
+
+INLINE_KEEP = 4096  # characters of an answer's string kept in the journal once its file is saved
+
+
+def _without_inline_media(value):
+    """`value` with long strings (base64 video data) replaced by their length."""
+    if isinstance(value, (dict, list)) and len(value) > INLINE_KEEP and \
+            all(isinstance(v, int) for v in (value.values() if isinstance(value, dict) else value)):
+        return f"<{len(value)} bytes, saved to the file>"  # a byte array as JSON: a list, or keyed by index
+    if isinstance(value, dict):
+        return {k: _without_inline_media(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_inline_media(v) for v in value]
+    if isinstance(value, str) and len(value) > INLINE_KEEP:
+        return f"<{len(value)} characters, saved to the file>"
+    return value
 
 
 def _intact(path: Path) -> bool:

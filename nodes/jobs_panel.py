@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from . import job, providers
+from . import job, providers, settings
 from .catalog import variant as find_variant
 from .errors import KlingError, scrub
-from .journal import Journal, daily_cap
+from .journal import Journal
 
 OUTPUT_SUBFOLDER = "kling-video"  # under ComfyUI's output folder; the nodes (comfy_nodes) save there too
 LIST_LIMIT = 200                  # newest entries listed; the journal keeps every job ever run
@@ -112,9 +112,9 @@ def spend_today(journal: Optional[Journal] = None) -> float:
 
 
 def cap_usd() -> Optional[float]:
-    """KLING_VIDEO_MAX_USD as dollars; None when unset (an unparsable value is reported by the submit that
-    meets it, see journal.check_cap)."""
+    """KLING_VIDEO_MAX_USD as dollars; None when unset. A malformed value shows as no cap here: every submit
+    refuses to run with it (settings.check_all), naming the variable and the rule."""
     try:
-        return daily_cap()
-    except KlingError:
+        return settings.max_usd()
+    except settings.SettingsError:
         return None

@@ -16,6 +16,7 @@ import os
 import threading
 from pathlib import Path
 
+from .errors import KlingError
 from .journal import _atomic_write, home
 
 log = logging.getLogger("kling_video")
@@ -29,6 +30,12 @@ LABELS = {"KLINGAI_ACCESS_KEY": "access key", "KLINGAI_SECRET_KEY": "secret key"
 ENV_PAIRS = {"FAL_KEY": ("FAL_KEY_ID", "FAL_KEY_SECRET")}
 MAX_LENGTH = 4096
 HINT_MIN_LENGTH = 12  # below this, four characters would give away too much of the key
+
+
+
+class BadKey(KlingError, ValueError):
+    """A key that cannot be sent (it travels in an HTTP header): names the variable, never shows the key."""
+
 
 _lock = threading.Lock()
 _cache: dict = {"stat": None, "values": {}}
@@ -91,9 +98,35 @@ def stored_items() -> list[tuple[str, str]]:
 
 
 def secret(var: str) -> str:
-    """The key for `var`: the environment's, else the stored one, else ""."""
+    """The key for `var`: the environment's, else the stored one, else "". Every provider reads its keys
+    here, so a key that cannot travel in a header is refused before any request, naming where it came from."""
     _check(var)
-    return from_env(var) or _stored().get(var, "")
+    value = from_env(var)
+    if value:
+        names = " + ".join(ENV_PAIRS[var]) if var in ENV_PAIRS and not os.environ.get(var, "").strip() else var
+        source, fix = f"{names} in the environment", "set it again"
+    else:
+        value = _stored().get(var, "")
+        source, fix = f"the {var} stored in {path()}", f"store it again {DIALOG.removeprefix('store it ')}"
+    flaw = _flaw(value)
+    if flaw:
+        raise BadKey(f"{source} contains {flaw}, but a key is one line of printable characters without spaces; "
+                     f"{fix} (the key is not shown here)")
+    return value
+
+
+def _flaw(value: str) -> str:
+    """What keeps `value` out of an HTTP header ("" when nothing does); aiohttp would raise on the header
+    only when the request is sent, with a traceback."""
+    if "\n" in value or "\r" in value:
+        return "a line break"
+    if any(ch.isspace() for ch in value):
+        return "a space"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return "a control character"
+    if len(value) > MAX_LENGTH:
+        return f"more than {MAX_LENGTH} characters"
+    return ""
 
 
 def hint(value: str) -> str:

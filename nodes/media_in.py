@@ -1,7 +1,7 @@
 """ComfyUI media (IMAGE, MASK, VIDEO, AUDIO) → validated files ready to send, before any request.
 
-Every encoder returns a Media: bytes plus MIME type. The job turns a Media into a `data:` URI, or uploads
-it to the provider's storage when it is large (see inline_max); the request hash uses its digest.
+Every encoder returns a Media: bytes plus MIME type. The provider turns a Media into a `data:` URI or base64,
+or uploads it to its storage when it is large (providers/body_limits.py); the request hash uses its digest.
 No ComfyUI and no torch imports: tensors are read through numpy, videos through their own methods.
 """
 from __future__ import annotations
@@ -10,7 +10,9 @@ import base64
 import hashlib
 import io
 import os
+import tempfile
 import wave
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Optional
 
@@ -26,17 +28,6 @@ MAX_BYTES = 10_000_000  # "10 MB"; the decimal reading is the safe one
 # this, JPEG q95 without chroma subsampling is visually lossless, ~10x faster and ~2x smaller.
 PNG_MAX_PIXELS = 800 * 450
 JPEG_QUALITIES = (95, 90, 85)
-# Files above this go through the provider's storage upload instead of a data URI: a base64 data URI
-# is 4/3 the size, lives in the JSON body, and fal warns it slows large requests. 5 MB keeps every
-# image inline (a 1080p JPEG is ~2 MB) and uploads most videos. KLING_VIDEO_INLINE_MAX_MB overrides it.
-INLINE_MAX_DEFAULT = 5_000_000
-
-
-def inline_max() -> int:
-    try:
-        return int(float(os.environ["KLING_VIDEO_INLINE_MAX_MB"]) * 1_000_000)
-    except (KeyError, ValueError):
-        return INLINE_MAX_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -188,17 +179,34 @@ def video_bytes(video, field: str) -> bytes:
     if isinstance(video, (str, os.PathLike)):
         with open(video, "rb") as f:
             return f.read()
-    source = video.get_stream_source() if hasattr(video, "get_stream_source") else None
+    source = video.get_stream_source() if _is_whole_file(video) else None
     if isinstance(source, (str, os.PathLike)) and str(source).lower().endswith((".mp4", ".mov")):
         with open(source, "rb") as f:
             return f.read()
     if not hasattr(video, "save_to"):
         raise InputError(field, f"expected a VIDEO, got {type(video).__name__}")
-    buf = io.BytesIO()
-    # Re-encode anything else (frames from CreateVideo, other containers) as H.264 MP4.
+    # Re-encode anything else (frames from Create Video, a trimmed slice, other containers) as H.264 MP4,
+    # into a real .mp4 file: into a BytesIO, ComfyUI 0.3.x's save_to names no container and PyAV refuses
+    # ("Could not determine output format").
     from comfy_api.latest import Types  # only reached inside ComfyUI, where VIDEO objects exist
-    video.save_to(buf, format=Types.VideoContainer.MP4, codec=Types.VideoCodec.H264)
-    return buf.getvalue()
+    with tempfile.TemporaryDirectory(prefix="kling-video-") as tmp:
+        path = os.path.join(tmp, "video.mp4")
+        video.save_to(path, format=Types.VideoContainer.MP4, codec=Types.VideoCodec.H264)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def _is_whole_file(video) -> bool:
+    """Whether the VIDEO's stream source is its whole content: a file-backed VIDEO without a trim window
+    (ComfyUI 0.33's Video Slice trims a VideoFromFile without touching its file). VideoInput's default
+    get_stream_source encodes everything into a BytesIO, which fails on ComfyUI 0.3.x: not worth asking."""
+    if not hasattr(video, "get_stream_source"):
+        return False
+    owner = next((c for c in type(video).__mro__ if "get_stream_source" in vars(c)), None)
+    if owner is None or owner.__name__ == "VideoInput":
+        return False
+    trim = getattr(video, "get_active_trim_window", None)
+    return trim is None or not any(trim())
 
 
 def encode_video(video, field: str, limits: MediaLimits = MediaLimits()) -> tuple[Media, float]:
@@ -232,9 +240,15 @@ def encode_video(video, field: str, limits: MediaLimits = MediaLimits()) -> tupl
     return Media(data, "video/mp4", f"{field}.mp4"), seconds
 
 
+def is_audio(value) -> bool:
+    """ComfyUI's AUDIO is any mapping with `waveform` and `sample_rate`, as core nodes read it: core builds a
+    dict, VideoHelperSuite's Load Video a LazyAudioMap (a Mapping that decodes on first access)."""
+    return isinstance(value, Mapping) and "waveform" in value and "sample_rate" in value
+
+
 def encode_audio(audio, field: str, limits: MediaLimits = MediaLimits()) -> Media:
-    """A ComfyUI AUDIO dict as WAV (lossless), or MP3 when the WAV would break the size limit."""
-    if not isinstance(audio, dict) or "waveform" not in audio or "sample_rate" not in audio:
+    """A ComfyUI AUDIO as WAV (lossless), or MP3 when the WAV would break the size limit."""
+    if not is_audio(audio):
         raise InputError(field, "expected an AUDIO ({'waveform': [B,C,T], 'sample_rate': int})")
     wave_arr = _numpy(audio["waveform"])
     if wave_arr.ndim == 3:

@@ -17,6 +17,7 @@ import av
 import numpy as np
 import torch
 
+from . import settings
 from .probe import MediaError, VideoInfo, _check_complete, _info, _open, probe_video  # noqa: F401 re-exported
 
 MAX_DECODE_BYTES_ENV = "KLING_VIDEO_MAX_DECODE_BYTES"
@@ -35,13 +36,9 @@ class DecodedVideo:
 
 
 def max_decode_bytes_default() -> int:
-    raw = os.environ.get(MAX_DECODE_BYTES_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_DECODE_BYTES
-    try:
-        return int(float(raw))
-    except ValueError as e:
-        raise MediaError(f"{MAX_DECODE_BYTES_ENV}={raw!r} is not a number of bytes") from e
+    """KLING_VIDEO_MAX_DECODE_BYTES, read (and refused when malformed) by settings like every setting."""
+    value = settings.max_decode_bytes()
+    return DEFAULT_MAX_DECODE_BYTES if value is None else value
 
 
 def _allocate(n: int, info: VideoInfo, limit: int, path) -> torch.Tensor:

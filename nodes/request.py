@@ -187,7 +187,7 @@ def _media(f: Field, value: Any, ctx: _MediaContext) -> Any:
         return media
     if f.kind == "audio":
         media = media_in.encode_audio(value, f.name, f.media or media_in.MediaLimits())
-        if isinstance(value, dict) and "waveform" in value:
+        if media_in.is_audio(value):  # a dict, or VideoHelperSuite's LazyAudioMap
             ctx.seconds[f.name] = value["waveform"].shape[-1] / int(value["sample_rate"])
         return media
     if f.kind == "elements":
@@ -362,6 +362,9 @@ def _title(provider: str) -> str:
     return providers.get(provider).TITLE
 
 
+UNPUBLISHED = "no published price"
+
+
 def estimate_cost(variant: Variant, body: Mapping[str, Any], media_seconds: Optional[dict] = None,
                   price=None) -> Cost:
     p = price or variant.price
@@ -374,7 +377,7 @@ def estimate_cost(variant: Variant, body: Mapping[str, Any], media_seconds: Opti
     else:
         rate, label = p.audio_off, "audio off" if variant.audio_field else ""
     if p.per_request:
-        return Cost(None, rate, rate, "per request" if rate is not None else p.source)
+        return Cost(None, rate, rate, "per request" if rate is not None else UNPUBLISHED)
     if p.seconds_from:
         seconds = (media_seconds or {}).get(p.seconds_from)
         seconds = None if seconds is None else math.ceil(seconds / p.round_up_to) * p.round_up_to
@@ -386,8 +389,12 @@ def estimate_cost(variant: Variant, body: Mapping[str, Any], media_seconds: Opti
         # The spend cap must not let an unpriced job through for free: count the dearest rate of its
         # family over the longest duration it offers.
         worst = _family_max_rate(variant) * (seconds or _longest(variant))
-        return Cost(seconds, None, None, f"{seconds:g} s; {p.source}" if seconds is not None else p.source,
-                    cap_usd=round(worst, 4))
+        # Users read the finding, not p.source: it cites maintainers' notes the pack does not ship.
+        if rate is None:
+            basis = f"{seconds:g} s; {UNPUBLISHED}" if seconds is not None else UNPUBLISHED
+        else:
+            basis = f"${rate:g}/s of the {what}, not known yet"
+        return Cost(seconds, None, None, basis, cap_usd=round(worst, 4))
     basis = f"{seconds:g} s × ${rate:g}/s" + (f", {label}" if label else "")
     if p.seconds_from:
         basis += f", billed on the {what}"

@@ -7,12 +7,15 @@ had just paid for).
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 from pathlib import Path
 from typing import Callable, Optional
 
 from .errors import KlingError
+
+log = logging.getLogger("kling_video")
 
 MB = 1_000_000   # decimal megabytes: providers state their limits so
 MiB = 1024 * 1024
@@ -31,20 +34,18 @@ def _raw(var: str) -> str:
     return os.environ.get(var, "").strip()
 
 
-def _number(var: str, default: Optional[float], *, minimum: float = 0.0, allow_zero: bool = False,
-            unit: str = "") -> Optional[float]:
+def _number(var: str, default: Optional[float], *, unit: str, allow_zero: bool = False) -> Optional[float]:
     raw = _raw(var)
     if not raw:
         return default
+    rule = f"must be a number of {unit}, " + ("0 or more" if allow_zero else "greater than 0")
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(var, f"must be a number{unit}", raw) from None
-    if not math.isfinite(value):
-        raise SettingsError(var, f"must be a finite number{unit}", raw)
-    if value < minimum or (value == minimum and not allow_zero):
-        rule = f"at least {minimum:g}" if allow_zero else f"greater than {minimum:g}"
-        raise SettingsError(var, f"must be {rule}{unit}", raw)
+        raise SettingsError(var, rule, raw) from None
+    # nan and inf parse as floats, and "inf" would switch a limit off without saying so
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise SettingsError(var, rule, raw)
     return value
 
 
@@ -57,7 +58,8 @@ def home() -> Path:
     if raw:
         path = Path(raw).expanduser()
         if path.exists() and not path.is_dir():
-            raise SettingsError("KLING_VIDEO_HOME", "must be a folder (it names a file)", raw)
+            raise SettingsError("KLING_VIDEO_HOME", f"must be a folder the pack can create and write to; {path} "
+                                                    "is a file", raw)
         return path
     try:
         import folder_paths  # ComfyUI's; present only inside ComfyUI
@@ -68,34 +70,34 @@ def home() -> Path:
 
 def queue_timeout() -> float:
     """KLING_VIDEO_QUEUE_TIMEOUT, seconds a job may wait in the provider's queue (an empty balance shows so)."""
-    return _number("KLING_VIDEO_QUEUE_TIMEOUT", 600.0, unit=" of seconds")
+    return _number("KLING_VIDEO_QUEUE_TIMEOUT", 600.0, unit="seconds")
 
 
 def timeout() -> float:
     """KLING_VIDEO_TIMEOUT, the overall deadline of one job in seconds."""
-    return _number("KLING_VIDEO_TIMEOUT", 1800.0, unit=" of seconds")
+    return _number("KLING_VIDEO_TIMEOUT", 1800.0, unit="seconds")
 
 
 def max_download_bytes() -> int:
     """KLING_VIDEO_MAX_DOWNLOAD_MB (MiB), the largest result the pack downloads."""
-    return int(_number("KLING_VIDEO_MAX_DOWNLOAD_MB", 2048.0, unit=" of megabytes") * MiB)
+    return int(_number("KLING_VIDEO_MAX_DOWNLOAD_MB", 2048.0, unit="megabytes") * MiB)
 
 
 def inline_max_override() -> Optional[int]:
     """KLING_VIDEO_INLINE_MAX_MB (decimal MB): files up to this go inline as data URIs, larger ones through
     the provider's upload. None when unset: each provider's own threshold applies."""
-    value = _number("KLING_VIDEO_INLINE_MAX_MB", None, allow_zero=True, unit=" of megabytes")
+    value = _number("KLING_VIDEO_INLINE_MAX_MB", None, allow_zero=True, unit="megabytes")
     return None if value is None else int(value * MB)
 
 
 def max_usd() -> Optional[float]:
     """KLING_VIDEO_MAX_USD, the spend cap per UTC day in dollars; None when unset."""
-    return _number("KLING_VIDEO_MAX_USD", None, allow_zero=True, unit=" of dollars")
+    return _number("KLING_VIDEO_MAX_USD", None, allow_zero=True, unit="dollars")
 
 
 def max_decode_bytes() -> Optional[int]:
     """KLING_VIDEO_MAX_DECODE_BYTES: the largest frames tensor decoded; None when unset."""
-    value = _number("KLING_VIDEO_MAX_DECODE_BYTES", None, unit=" of bytes")
+    value = _number("KLING_VIDEO_MAX_DECODE_BYTES", None, unit="bytes")
     return None if value is None else int(value)
 
 
@@ -110,8 +112,30 @@ def allowed_hosts() -> tuple[str, ...]:
     return hosts
 
 
+def writable_home() -> Path:
+    """home(), and that the pack can make and write it; checked without creating anything (a dry run must
+    leave no trace). A path under a file, or under a folder nobody may write to, is heard here rather than
+    as a traceback from the first journal write, after the submit."""
+    path = home()
+    raw = _raw("KLING_VIDEO_HOME")
+    existing = path
+    # exists() is False for a path under a file too: walk up to what is really there.
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        problem = f"{existing} is a file"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} is not writable"
+    else:
+        return path
+    if raw:
+        raise SettingsError("KLING_VIDEO_HOME", f"must be a folder the pack can create and write to; {problem}", raw)
+    raise SettingsError("KLING_VIDEO_HOME", f"is unset, so the pack keeps its journal in {path}, but {problem}; "
+                                            "set KLING_VIDEO_HOME to a folder you can write to")
+
+
 READERS: dict[str, Callable[[], object]] = {
-    "KLING_VIDEO_HOME": home,
+    "KLING_VIDEO_HOME": writable_home,
     "KLING_VIDEO_QUEUE_TIMEOUT": queue_timeout,
     "KLING_VIDEO_TIMEOUT": timeout,
     "KLING_VIDEO_MAX_DOWNLOAD_MB": max_download_bytes,
@@ -121,9 +145,22 @@ READERS: dict[str, Callable[[], object]] = {
     "KLING_VIDEO_ALLOWED_HOSTS": allowed_hosts,
 }
 
+_warned: set[str] = set()
+
+
+def unknown() -> list[str]:
+    """KLING_VIDEO_* names in the environment that are no setting: most likely a typo (KLING_VIDEO_MAXUSD
+    would leave the spend cap off)."""
+    return sorted(n for n in os.environ if n.startswith("KLING_VIDEO_") and n not in READERS)
+
 
 def check_all() -> None:
-    """Read every setting; the first bad one raises SettingsError. Unknown KLING_VIDEO_* names are left alone
-    (test switches and future settings use the prefix too)."""
+    """Read every setting; the first bad one raises SettingsError. An unknown KLING_VIDEO_* name is warned
+    about once, not refused: another pack may use the same prefix."""
     for read in READERS.values():
         read()
+    for name in unknown():
+        if name not in _warned:
+            _warned.add(name)
+            log.warning("kling-video: %s is not a setting of this pack (known: %s); it is ignored",
+                        name, ", ".join(READERS))

@@ -15,6 +15,12 @@ def cli(*args, env=None, cwd=None):
                           env={**base, **(env or {})}, cwd=cwd)
 
 
+def fal_cli_env(fake) -> dict:
+    """The environment that points a CLI subprocess at a fake fal."""
+    return {"FAL_KEY": fake.key, "FAL_QUEUE_RUN_HOST": fake.host, "FAL_RUN_HOST": fake.host,
+            "FAL_REST_HOST": fake.host, "SSL_CERT_FILE": str(fake.ca_path)}
+
+
 def test_without_key_says_what_is_missing(tmp_path):
     r = cli("t2v", "--prompt", "a boat", "--out", str(tmp_path / "out.mp4"))
     assert r.returncode == 2

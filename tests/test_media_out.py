@@ -235,7 +235,7 @@ def test_max_decode_bytes_from_the_environment(files, monkeypatch):
     monkeypatch.setenv("KLING_VIDEO_MAX_DECODE_BYTES", str(need))
     assert mo.decode_video(files["clip"]).frames.shape[0] == N
     monkeypatch.setenv("KLING_VIDEO_MAX_DECODE_BYTES", "lots")
-    with pytest.raises(mo.MediaError, match="not a number"):
+    with pytest.raises(mo.settings.SettingsError, match="KLING_VIDEO_MAX_DECODE_BYTES='lots': must be a number of bytes"):
         mo.decode_video(files["clip"])
 
 

@@ -129,7 +129,7 @@ def test_submit_cut_off_before_an_answer_is_not_repeated(fal_env, tmp_path):
     fal_env.inject("submit", reset=True, process=True)  # fal made the job, the answer was lost
     with pytest.raises(ProviderError):
         asyncio.run(t2v(tmp_path))
-    with pytest.raises(ProviderError, match="raise the node's `take`"):
+    with pytest.raises(ProviderError, match="raise `take`"):
         asyncio.run(t2v(tmp_path))
     assert fal_env.count("submit") == 1
     asyncio.run(t2v(tmp_path, take=1))

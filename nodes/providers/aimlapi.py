@@ -10,6 +10,7 @@ import asyncio
 from .. import http
 from ..errors import JobFailed, ProviderError
 from .base import Client, Handle, env_base_url, env_credential, split_mode, walk_media
+from .body_limits import RequestLimits, check_fits
 
 NAME = "aimlapi"
 TITLE = "AI/ML API"
@@ -20,6 +21,9 @@ KEY_HELP = ("Create a key at https://aimlapi.com/app/keys and set it as the AIML
 RENAME = {"start_image_url": "image_url", "end_image_url": "tail_image_url", "image_urls": "image_list",
           "keep_original_sound": "keep_audio"}
 O1_RENAME = {**RENAME, "end_image_url": "last_image_url"}
+# AI/ML API has no storage and publishes no body limit; it passes the request on to Kling's own API (its
+# "auto" provider tries Kling first), so a file must fit the body that API takes (kling.py: about 10 MB).
+LIMITS = RequestLimits(body_max=10_000_000)
 
 
 def credentials() -> str:
@@ -50,18 +54,7 @@ class AimlClient(Client):
             raise
 
     async def wire(self, model: str, body: dict, emit) -> dict:
-        model_id, mode = split_mode(model)
-        rename = O1_RENAME if "/video-o1-" in model_id else RENAME
-        out = {"model": model_id}
-        for key, value in walk_media(body, lambda m: m.data_uri()).items():
-            if key == "duration":
-                value = int(value)  # an integer in AI/ML API's schemas, a string at fal
-            elif key == "multi_prompt":
-                value = [{**shot, "duration": int(shot["duration"])} for shot in value]
-            out[rename.get(key, key)] = value
-        if mode:
-            out["mode"] = mode
-        return out
+        return check_fits(body, lambda b: to_wire(model, b), LIMITS, TITLE)
 
     async def submit(self, model: str, wire_body: dict, key: str = "") -> Handle:
         answer = await self._send("POST", f"{base_url()}/v2/video/generations",
@@ -103,6 +96,21 @@ class AimlClient(Client):
         if not url:
             raise ProviderError(f"AI/ML API result has no video url: {str(result)[:300]}")
         return url
+
+
+def to_wire(model: str, body: dict) -> dict:
+    model_id, mode = split_mode(model)
+    rename = O1_RENAME if "/video-o1-" in model_id else RENAME
+    out = {"model": model_id}
+    for key, value in walk_media(body, lambda m: m.data_uri()).items():
+        if key == "duration":
+            value = int(value)  # an integer in AI/ML API's schemas, a string at fal
+        elif key == "multi_prompt":
+            value = [{**shot, "duration": int(shot["duration"])} for shot in value]
+        out[rename.get(key, key)] = value
+    if mode:
+        out["mode"] = mode
+    return out
 
 
 def describe(model: str, wire_body: dict) -> tuple[str, str]:

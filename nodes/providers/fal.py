@@ -9,14 +9,16 @@ import asyncio
 import json
 import logging
 import os
+from collections import Counter
 from typing import AsyncIterator, Optional
 
 import aiohttp
 
 from .. import http
 from ..errors import JobFailed, ProviderError
-from ..media_in import Media, inline_max
+from ..media_in import Media
 from .base import Client, Handle, env_credential, walk_media
+from .body_limits import RequestLimits, body_bytes, files_of
 
 log = logging.getLogger("kling_video")
 
@@ -25,6 +27,14 @@ TITLE = "fal.ai"
 ENV = ("FAL_KEY",)
 KEY_HELP = ("Create a key at https://fal.ai/dashboard/keys and set it as the FAL_KEY environment variable "
             "(export FAL_KEY=... before starting ComfyUI).")
+# fal documents no size limit for inline (data URI) inputs, but its maintainers report data URIs failing above
+# 3 to 10 MB (github.com/fal-ai/fal pull 178: "this does not work for more than 10MB (someone reported 3MB)").
+# Uploads are free, so the body stays under the lowest report: a file over 2 MB (a 2.7 MB data URI) is
+# uploaded, and more files are uploaded, largest first, while the body would be over 3 MB.
+LIMITS = RequestLimits(body_max=3_000_000, inline_max=2_000_000)
+# The length of a fal storage URL (https://v3b.fal.media/files/<bucket>/<id>_<name>), rounded up, for
+# planning before anything is uploaded.
+UPLOADED_URL_CHARS = 200
 
 
 def credentials() -> str:
@@ -63,21 +73,11 @@ class FalQueue(Client):
         self._auth = {"Authorization": f"Key {key or api_key()}"}
 
     async def wire(self, model: str, body: dict, emit) -> dict:
-        """fal takes the body as is; media go inline as data URIs, or through fal's storage when large."""
+        """fal takes the body as is; media go inline as data URIs, or through fal's storage (upload_plan)."""
         uploads = {}
-
-        async def upload_large(value):
-            if isinstance(value, Media) and len(value.data) > inline_max() and value.digest not in uploads:
-                emit(f"uploading {value.name} ({len(value.data) / 1e6:.1f} MB)")
-                uploads[value.digest] = await self.upload(value.data, value.mime, value.name)
-            elif isinstance(value, dict):
-                for v in value.values():
-                    await upload_large(v)
-            elif isinstance(value, list):
-                for v in value:
-                    await upload_large(v)
-
-        await upload_large(body)
+        for media in upload_plan(body):
+            emit(f"uploading {media.name} ({len(media.data) / 1e6:.1f} MB)")
+            uploads[media.digest] = await self.upload(media.data, media.mime, media.name)
         return walk_media(body, lambda m: uploads.get(m.digest) or m.data_uri())
 
     async def _send(self, method: str, url: str, what: str, **kw) -> http.Answer:
@@ -235,6 +235,37 @@ def file_url(result: dict, kind: str) -> str:
     if not url:
         raise ProviderError(f"fal result has no {kind} url: {json.dumps(result)[:300]}")
     return url
+
+
+def upload_plan(body: dict) -> list[Media]:
+    """The files wire() uploads before submitting (the dry run shows the same): every file over the inline
+    threshold, then the largest of the others while the body would still be over LIMITS.body_max."""
+    files = files_of(body)  # largest first
+    threshold = LIMITS.inline_threshold()
+    planned = [m for m in files if len(m.data) > threshold]
+    inline = [m for m in files if len(m.data) <= threshold]
+    # The body's size from its parts, not by encoding it once per candidate: the rest of the body, plus each
+    # file as often as it occurs, as a data URI or as the URL of its upload.
+    occurs: Counter = Counter()
+
+    def blank(media: Media) -> str:
+        occurs[media.digest] += 1
+        return ""
+
+    rest = body_bytes(walk_media(body, blank))
+
+    def size() -> int:
+        uploaded = {m.digest for m in planned}
+        return rest + sum(occurs[m.digest] * (UPLOADED_URL_CHARS if m.digest in uploaded else _data_uri_chars(m))
+                          for m in files)
+
+    while inline and size() > LIMITS.body_max:
+        planned.append(inline.pop(0))
+    return planned
+
+
+def _data_uri_chars(media: Media) -> int:
+    return len(f"data:{media.mime};base64,") + 4 * -(-len(media.data) // 3)
 
 
 def describe(model: str, wire_body: dict) -> tuple[str, str]:

@@ -16,6 +16,7 @@ import time
 from .. import http, keys
 from ..errors import JobFailed, MissingCredentials, ProviderError
 from .base import Client, Handle, env_base_url, walk_media, split_mode
+from .body_limits import RequestLimits, check_fits
 
 NAME = "kling"
 TITLE = "Kling"
@@ -47,6 +48,10 @@ CODES = {
     1304: "this IP is not on the allow-list",
 }
 RETRY_CODES = {1302, 1303}
+# Kling's API has no storage: a file goes inside the JSON body as raw base64 (4/3 of its size), and the body is
+# reported refused above about 10 MB (issue 12's report; Kling's documents cap each image at 10 MB but state
+# no body limit). Decimal megabytes, the stricter reading.
+LIMITS = RequestLimits(body_max=10_000_000)
 
 
 def _hopeless(answer) -> bool:
@@ -116,21 +121,7 @@ class KlingClient(Client):
         return exc
 
     async def wire(self, model: str, body: dict, emit) -> dict:
-        model_name, mode = split_mode(model)
-        out = {"model_name": model_name, "mode": mode or "pro"}
-        # Kling takes raw base64 (no data: prefix) or an https URL.
-        for key, value in walk_media(body, lambda m: base64.b64encode(m.data).decode()).items():
-            if key == "generate_audio":
-                value = "on" if value else "off"
-            elif key == "voice_ids":
-                value = [{"voice_id": v} for v in value]
-            elif key == "multi_prompt":
-                out["multi_shot"] = True
-                value = [{"index": i, "prompt": s["prompt"], "duration": s["duration"]} for i, s in enumerate(value, 1)]
-            elif key == "shot_type" and value == "intelligent":
-                value = "intelligence"  # Kling's spelling of fal's "intelligent" (§6 item 11)
-            out[RENAME.get(key, key)] = value
-        return out
+        return check_fits(body, lambda b: to_wire(model, b), LIMITS, "Kling's API")
 
     async def submit(self, model: str, wire_body: dict, key: str = "") -> Handle:
         task = _task(wire_body)
@@ -190,6 +181,24 @@ class KlingClient(Client):
         if not videos or not videos[0].get("url"):
             raise ProviderError(f"Kling result has no video: {str(result)[:300]}")
         return videos[0]["url"]
+
+
+def to_wire(model: str, body: dict) -> dict:
+    model_name, mode = split_mode(model)
+    out = {"model_name": model_name, "mode": mode or "pro"}
+    # Kling takes raw base64 (no data: prefix) or an https URL.
+    for key, value in walk_media(body, lambda m: base64.b64encode(m.data).decode()).items():
+        if key == "generate_audio":
+            value = "on" if value else "off"
+        elif key == "voice_ids":
+            value = [{"voice_id": v} for v in value]
+        elif key == "multi_prompt":
+            out["multi_shot"] = True
+            value = [{"index": i, "prompt": s["prompt"], "duration": s["duration"]} for i, s in enumerate(value, 1)]
+        elif key == "shot_type" and value == "intelligent":
+            value = "intelligence"  # Kling's spelling of fal's "intelligent" (§6 item 11)
+        out[RENAME.get(key, key)] = value
+    return out
 
 
 def describe(model: str, wire_body: dict) -> tuple[str, str]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 
 from .. import http
 from ..errors import JobFailed, ProviderError
 from ..media_in import Media
 from .base import Client, Handle, env_base_url, env_credential, split_mode
+from .body_limits import RequestLimits, check_fits
 
 NAME = "vercel"
 TITLE = "Vercel AI Gateway"
@@ -21,6 +23,11 @@ ENV = ("AI_GATEWAY_API_KEY",)
 KEY_HELP = ("Create a key at https://vercel.com/dashboard/ai-gateway and set it as the AI_GATEWAY_API_KEY "
             "environment variable (AI_GATEWAY_BASE_URL points elsewhere, https only).")
 SPEC_VERSION = "4"
+# The gateway has no storage for inputs: files go inside the JSON body as base64. It runs on Vercel Functions,
+# whose request body limit is 4.5 MB (vercel.com/docs/functions/limitations#request-body-size; the gateway
+# answers 413 FUNCTION_PAYLOAD_TOO_LARGE above it, community.vercel.com/t/ai-gateway-payload-size/23450).
+# Decimal megabytes, the stricter reading.
+LIMITS = RequestLimits(body_max=4_500_000)
 
 
 def credentials() -> str:
@@ -62,40 +69,7 @@ class VercelClient(Client):
         return answer.data
 
     async def wire(self, model: str, body: dict, emit) -> dict:
-        options = {"mode": split_mode(model)[1] or "pro"}
-        out = {"prompt": body.get("prompt", ""), "n": 1}
-        if "duration" in body:
-            out["duration"] = int(body["duration"])
-        if "aspect_ratio" in body:
-            out["aspectRatio"] = body["aspect_ratio"]
-        if "generate_audio" in body:
-            out["generateAudio"] = bool(body["generate_audio"])
-            options["sound"] = "on" if body["generate_audio"] else "off"
-        if "negative_prompt" in body:
-            options["negativePrompt"] = body["negative_prompt"]
-        if "cfg_scale" in body:
-            options["cfgScale"] = body["cfg_scale"]
-        if body.get("voice_ids"):
-            options["voiceList"] = [{"voiceId": v} for v in body["voice_ids"]]
-        if body.get("multi_prompt") or body.get("shot_type") == "intelligent":
-            # Kling's multi-shot: its own spelling "intelligence", shots numbered from 1, durations as strings.
-            options["multiShot"] = True
-            options["shotType"] = "intelligence" if body.get("shot_type") == "intelligent" else "customize"
-            if body.get("multi_prompt"):
-                options["multiPrompt"] = [{"index": i, "prompt": shot["prompt"], "duration": str(shot["duration"])}
-                                          for i, shot in enumerate(body["multi_prompt"], 1)]
-        frames = []
-        first = body.get("start_image_url") or body.get("image_url")
-        last = body.get("end_image_url") or body.get("tail_image_url")
-        if first is not None:
-            out["image"] = _file(first)
-            frames.append({"frameType": "first_frame", "image": out["image"]})
-        if last is not None:
-            frames.append({"frameType": "last_frame", "image": _file(last)})
-        if frames:
-            out["frameImages"] = frames
-        out["providerOptions"] = {"klingai": options}
-        return out
+        return check_fits(body, lambda b: to_wire(model, b), LIMITS, TITLE)
 
     async def submit(self, model: str, wire_body: dict, key: str = "") -> Handle:
         idempotency = f"kling-video-{key[:48]}" if key else ""
@@ -129,10 +103,106 @@ class VercelClient(Client):
         return final.get("result") or {}
 
     def video_url(self, result: dict) -> str:
-        for video in result.get("videos") or []:
-            if video.get("type") == "url" and video.get("url"):
-                return video["url"]
-        raise ProviderError(f"Vercel result has no video url: {str(result)[:300]}")
+        return video_location(result)
+
+
+def to_wire(model: str, body: dict) -> dict:
+    options = {"mode": split_mode(model)[1] or "pro"}
+    out = {"prompt": body.get("prompt", ""), "n": 1}
+    if "duration" in body:
+        out["duration"] = int(body["duration"])
+    if "aspect_ratio" in body:
+        out["aspectRatio"] = body["aspect_ratio"]
+    if "generate_audio" in body:
+        out["generateAudio"] = bool(body["generate_audio"])
+        options["sound"] = "on" if body["generate_audio"] else "off"
+    if "negative_prompt" in body:
+        options["negativePrompt"] = body["negative_prompt"]
+    if "cfg_scale" in body:
+        options["cfgScale"] = body["cfg_scale"]
+    if body.get("voice_ids"):
+        options["voiceList"] = [{"voiceId": v} for v in body["voice_ids"]]
+    if body.get("multi_prompt") or body.get("shot_type") == "intelligent":
+        # Kling's multi-shot: its own spelling "intelligence", shots numbered from 1, durations as strings.
+        options["multiShot"] = True
+        options["shotType"] = "intelligence" if body.get("shot_type") == "intelligent" else "customize"
+        if body.get("multi_prompt"):
+            options["multiPrompt"] = [{"index": i, "prompt": shot["prompt"], "duration": str(shot["duration"])}
+                                      for i, shot in enumerate(body["multi_prompt"], 1)]
+    frames = []
+    first = body.get("start_image_url") or body.get("image_url")
+    last = body.get("end_image_url") or body.get("tail_image_url")
+    if first is not None:
+        out["image"] = _file(first)
+        frames.append({"frameType": "first_frame", "image": out["image"]})
+    if last is not None:
+        frames.append({"frameType": "last_frame", "image": _file(last)})
+    if frames:
+        out["frameImages"] = frames
+    out["providerOptions"] = {"klingai": options}
+    return out
+
+
+def video_location(result: dict) -> str:
+    """Where the video of a completed status is: an https URL, or a `data:<type>;base64,` URI of the bytes the
+    answer carried. Every form of the video model specification (@ai-sdk/provider VideoModelV4VideoData, and
+    the gateway's own schema in @ai-sdk/gateway 4.x) is read:
+
+      {"type": "url", "url", "mediaType"}       a file to download
+      {"type": "base64", "data", "mediaType"}   the video itself
+      {"type": "binary", "data", "mediaType"}   the video as bytes (a Uint8Array; in JSON an array of numbers,
+                                                or an object of index -> number)
+      {"type": "uploaded", "mediaType"}         delivered to the team's upload destination, not to us: the
+                                                provider's own URL in providerMetadata.<provider>.videos is used
+    """
+    videos = [v for v in result.get("videos") or [] if isinstance(v, dict)]
+    for video in videos:
+        kind, mime = video.get("type"), _media_type(video.get("mediaType"))
+        if kind == "url" and isinstance(video.get("url"), str) and video["url"]:
+            return video["url"]
+        if kind == "base64" and isinstance(video.get("data"), str) and video["data"]:
+            return f"data:{mime};base64,{_standard_base64(video['data'])}"
+        if kind == "binary":
+            data = _bytes_of(video.get("data"))
+            if data:
+                return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+    if any(v.get("type") == "uploaded" for v in videos):
+        for meta in (result.get("providerMetadata") or {}).values():
+            for item in (meta.get("videos") if isinstance(meta, dict) else None) or []:
+                url = item.get("url") if isinstance(item, dict) else None
+                if isinstance(url, str) and url.startswith("https://"):
+                    return url
+        raise ProviderError("the Vercel AI Gateway delivered the video to your team's upload destination "
+                            "(result type 'uploaded'), not in its answer: find it there; it is paid for")
+    raise ProviderError(f"Vercel result has no video: {str(result)[:300]}")
+
+
+def _media_type(value) -> str:
+    # The type goes into a data: URI; anything but a plain type/subtype would break it.
+    return value if isinstance(value, str) and re.fullmatch(r"[\w.+-]+/[\w.+-]+", value) else "video/mp4"
+
+
+def _standard_base64(data: str) -> str:
+    """Plain standard base64 of whatever base64 the answer used (a data: prefix, line breaks, the URL-safe
+    alphabet, no padding); the download checks it strictly."""
+    data = data.split(",", 1)[1] if data.startswith("data:") else data
+    data = re.sub(r"\s+", "", data).translate(str.maketrans("-_", "+/"))
+    return data + "=" * (-len(data) % 4)
+
+
+def _bytes_of(value) -> bytes:
+    """A Uint8Array as JSON carries it: [0, 1, ...] or {"0": 0, "1": 1, ...}; b"" when it is neither."""
+    if isinstance(value, dict):
+        try:
+            value = [value[str(i)] for i in range(len(value))]
+        except KeyError:
+            return b""
+    if isinstance(value, list):
+        try:
+            return bytes(value)
+        except (TypeError, ValueError):
+            return b""
+    return b""
 
 
 def describe(model: str, wire_body: dict) -> tuple[str, str]:

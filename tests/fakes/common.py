@@ -16,6 +16,7 @@ test. The public API mirrors :class:`fakes.fal.FakeFal` so one test can drive an
         fake.next_outcome = "ok" | ("error", {"message": ..., ...})
         fake.clear_injections(), fake.video_bytes, fake.phase_of(id), fake.status_of(id),
         fake.wait_completed(id)
+        fake.body_max_bytes            # a larger request body is answered 413 (BODY_LIMITS; None: any size)
 
 A job lives by the wall clock: ``queue_seconds`` queued, ``progress_seconds`` running, then done (its video
 at ``/files/<file id>/output.mp4``, no auth, Range). Each provider names those phases its own way.
@@ -56,6 +57,20 @@ IMAGE_MAX_BYTES = 10_000_000
 IMAGE_MIN_SIDE = 300
 IMAGE_MIN_ASPECT = 1 / 2.5
 IMAGE_MAX_ASPECT = 2.5
+
+# The largest request body each service takes (bytes, decimal megabytes: the stricter reading); a larger one is
+# answered 413 before it is looked at. Files travel inside the JSON (base64, 4/3 of their size), so these decide
+# how large an input can be.
+BODY_LIMITS = {
+    # Vercel Functions' request body limit, which the gateway runs on: "4.5 MB", 413 FUNCTION_PAYLOAD_TOO_LARGE
+    # (vercel.com/docs/functions/limitations, vercel.com/docs/errors/FUNCTION_PAYLOAD_TOO_LARGE), reported for
+    # the gateway at community.vercel.com/t/ai-gateway-payload-size/23450.
+    "FakeVercel": 4_500_000,
+    # Kling's API is reported to take JSON bodies up to about 10 MB (issue 12); it documents none.
+    "FakeKling": 10_000_000,
+    # AI/ML API documents none; it hands the request to Kling's API (provider "auto": Kling first).
+    "FakeAimlapi": 10_000_000,
+}
 
 
 def numeric_id() -> str:
@@ -335,6 +350,7 @@ class FakeServer:
         self.progress_seconds = float(progress_seconds)
         self.sse_ping_seconds = float(sse_ping_seconds)
         self.image_formats = dict(IMAGE_FORMATS)
+        self.body_max_bytes: int | None = BODY_LIMITS.get(self.NAME)  # None: any size
         self.next_outcome: Any = "ok"
         self.log = Log()
         self.jobs: dict[str, Job] = {}
@@ -614,6 +630,11 @@ class FakeServer:
         """The provider's error JSON (default body of injected statuses, 404s, ...)."""
         return {"message": message}
 
+    def _too_large(self, request: web.Request, size: int) -> web.Response:
+        """The service's answer to a body over ``body_max_bytes`` (its error JSON, unless it documents another)."""
+        return self._json(413, self._error_body(413, f"Request Entity Too Large: the body is {size} bytes, at most "
+                                                     f"{self.body_max_bytes}", request.path))
+
     def _route_not_found(self, method: str, path: str, wrong_method: bool) -> web.Response:
         status = 405 if wrong_method else 404
         return self._json(status, self._error_body(status, "Method Not Allowed" if wrong_method else "Not Found",
@@ -665,6 +686,9 @@ class FakeServer:
             resp = self._route_not_found(request.method, request.path, wrong_method)
             entry["http_status"] = resp.status
             return resp
+        if self.body_max_bytes is not None and len(raw) > self.body_max_bytes:
+            entry["http_status"], entry["too_large"] = 413, True
+            return self._too_large(request, len(raw))
 
         inj = self._take_injection(op)
         if inj is not None:

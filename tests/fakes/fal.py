@@ -1177,7 +1177,8 @@ class FakeFal:
     :class:`Upload`), ``log`` (requests and events), ``forbid`` (answer 403 "User is locked"),
     ``next_outcome``, ``hold``, ``schemas``/``rules``/``outputs`` (copies, editable per test),
     ``upload_max_bytes`` (simple uploads and signed PUTs; 100 MiB, fal-client's multipart threshold),
-    ``multipart_min_part`` (every part but the last, 5 MiB as on S3-like stores).
+    ``multipart_min_part`` (every part but the last, 5 MiB as on S3-like stores), ``body_max_bytes`` (a
+    queue submit over it is answered 413; 3 MB, see __init__).
     """
 
     def __init__(self, tmpdir, key: str = "test-key", video_bytes: bytes = DEFAULT_VIDEO, *,
@@ -1200,6 +1201,10 @@ class FakeFal:
         self.outputs = dict(OUTPUTS if outputs is None else outputs)
         self.token_seconds = float(token_seconds)
         self.upload_max_bytes = 100 * 1024 * 1024
+        # fal documents no limit for a request body or its data URIs; its maintainers report data URIs failing
+        # above 3 to 10 MB (github.com/fal-ai/fal pull 178). The fake takes the lowest report: a queue submit
+        # over it is answered 413 {"detail"} (None: any size). Files larger than that go through the storage.
+        self.body_max_bytes: int | None = 3_000_000
         self.multipart_min_part = 5 * 1024 * 1024
         self.forbid = False
         # fal's docs: a running request only receives a cancel signal and "the model app decides". True: a
@@ -1659,6 +1664,10 @@ class FakeFal:
         if op is None:
             entry["http_status"] = 405 if wrong_method else 404
             return self._json(entry["http_status"], {"detail": "Method Not Allowed" if wrong_method else "Not Found"})
+        if op == "submit" and self.body_max_bytes is not None and len(raw) > self.body_max_bytes:
+            entry["http_status"], entry["too_large"] = 413, True
+            return self._json(413, {"detail": f"Request Entity Too Large: the body is {len(raw)} bytes, at most "
+                                              f"{self.body_max_bytes}; send large files as URLs (fal storage)"})
 
         inj = self._take_injection(op)
         if inj is not None:

@@ -30,11 +30,22 @@ same key with a different request is a 400. There is no cancel endpoint; ``cance
 the test side (v4 status then says ``{"status": "cancelled"}``, an SSE stream gets an error event).
 
 Knobs: ``key``, ``sse_ping_seconds``, ``sound_needs_pro`` (Kling's "v2.6 sound requires mode pro" enforced
-on the effective sound, §5.4), ``image_formats``.
+on the effective sound, §5.4), ``image_formats``, ``body_max_bytes`` (4.5 MB, Vercel Functions' limit: a larger
+body is answered 413 ``FUNCTION_PAYLOAD_TOO_LARGE`` in text, as the platform does), ``video_form``: how a
+finished video is given (``videos[0]``, every form of the video model specification, @ai-sdk/provider
+``VideoModelV4VideoData`` and the gateway 4.x schema):
+
+    "url"       {"type": "url", "url": <its file here>, "mediaType": "video/mp4"}   (the default)
+    "base64"    {"type": "base64", "data": <the video, base64>, "mediaType": "video/mp4"}
+    "binary"    {"type": "binary", "data": <a Uint8Array as JSON.stringify writes it: {"0": b0, "1": b1, ...}>}
+    "uploaded"  {"type": "uploaded", "mediaType": "video/mp4"}: delivered to the team's upload destination;
+                providerMetadata.klingai.videos[0].url still names Kling's own copy
+    "uploaded-only"  the same without providerMetadata: nothing in the answer leads to the video
 """
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 import time
@@ -99,6 +110,7 @@ class FakeVercel(FakeServer):
                          sse_ping_seconds=sse_ping_seconds, tls=tls)
         self.key = key
         self.sound_needs_pro = True
+        self.video_form = "url"
         self._idem: dict[str, tuple[str, Any, str, dict]] = {}  # key -> (model, body, job id, answer)
 
     # ---------------------------------------------------------------- public helpers
@@ -324,19 +336,42 @@ class FakeVercel(FakeServer):
             return self._issues_response(issues), body, []
         return None, body, warnings
 
+    def _too_large(self, request, size: int):
+        """The platform's own answer, before the gateway sees the request (not the gateway's error JSON)."""
+        from aiohttp import web
+
+        return web.Response(status=413, text=f"Request Entity Too Large\n\nFUNCTION_PAYLOAD_TOO_LARGE\n\n"
+                                             f"iad1::{uuid.uuid4().hex[:5]}-{int(time.time() * 1000)}\n",
+                            headers={"X-Vercel-Error": "FUNCTION_PAYLOAD_TOO_LARGE", "Server": "Vercel"})
+
     # ---------------------------------------------------------------- results
     def _videos(self, job) -> list[dict]:
-        return [{"type": "url", "url": self.file_url(job), "mediaType": "video/mp4"}]
+        form = self.video_form
+        if form == "url":
+            return [{"type": "url", "url": self.file_url(job), "mediaType": "video/mp4"}]
+        if form == "base64":
+            return [{"type": "base64", "data": base64.b64encode(self.video_bytes).decode(), "mediaType": "video/mp4"}]
+        if form == "binary":
+            return [{"type": "binary", "data": {str(i): b for i, b in enumerate(self.video_bytes)},
+                     "mediaType": "video/mp4"}]
+        if form in ("uploaded", "uploaded-only"):
+            return [{"type": "uploaded", "mediaType": "video/mp4"}]
+        raise ValueError(f"video_form {form!r}: use url, base64, binary, uploaded or uploaded-only")
+
+    def _metadata(self, job) -> dict:
+        return {"klingai": {"taskId": job.id, "videos": [{"id": job.extra["video_id"], "url": self.file_url(job),
+                                                         "duration": self._video_duration(job.body.get("duration"))}]}}
 
     def _result_event(self, job) -> dict:
         if not job.ok:
             o = job.outcome or {"message": "Generation was cancelled", "errorType": "cancelled", "statusCode": 499}
             return {"type": "error", "message": o["message"], "errorType": o["errorType"],
                     "statusCode": o["statusCode"], "param": None}
-        meta = {"taskId": job.id, "videos": [{"id": job.extra["video_id"], "url": self.file_url(job),
-                                              "duration": self._video_duration(job.body.get("duration"))}]}
-        return {"type": "result", "videos": self._videos(job), "warnings": job.extra["warnings"],
-                "providerMetadata": {"klingai": meta}}
+        event = {"type": "result", "videos": self._videos(job), "warnings": job.extra["warnings"],
+                 "providerMetadata": self._metadata(job)}
+        if self.video_form == "uploaded-only":
+            del event["providerMetadata"]
+        return event
 
     def _create(self, body, model: str, warnings: list[dict], entry: dict):
         job = self._new_job(numeric_id(), body, model=model, endpoint=MODELS[model],
@@ -431,7 +466,10 @@ class FakeVercel(FakeServer):
             return self._json(200, {"status": "cancelled"})
         if not job.ok:
             return self._json(200, {"status": "error", "error": job.outcome["message"]})
-        return self._json(200, {"status": "completed", "videos": self._videos(job)})
+        answer = {"status": "completed", "videos": self._videos(job)}
+        if self.video_form == "uploaded":
+            answer["providerMetadata"] = self._metadata(job)
+        return self._json(200, answer)
 
 
 def web_stream():

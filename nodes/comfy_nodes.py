@@ -8,7 +8,7 @@ from pathlib import Path
 import folder_paths
 from comfy_api.latest import ComfyExtension, InputImpl, io, ui
 
-from . import jobs_routes, providers
+from . import jobs_routes, providers, settings
 from .catalog import CATALOG, Field, Variant
 from .errors import Interrupted, MissingCredentials
 from .job import Update, generate
@@ -210,6 +210,11 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
 
 
 NODES = [make_node(v) for v in CATALOG]
+# The journal, keys and spend log live in ComfyUI's user folder, unless KLING_VIDEO_HOME says otherwise.
+settings.use_host_home(Path(folder_paths.get_user_directory()) / "kling-video")
+
+
+PRICE_ROUTE = "/kling_video/price"
 
 
 def register_routes() -> None:
@@ -219,6 +224,14 @@ def register_routes() -> None:
     from server import PromptServer
     from .catalog import variant as find
     from . import keys_routes
+
+    routes = PromptServer.instance.routes
+    # Once only, whichever extension hook the host calls first (0.33 calls both; a second copy of the pack
+    # too): each call would otherwise add another copy of every route. (help_pages reads the nodes with a
+    # stand-in PromptServer, whose table is no RouteTableDef.)
+    if isinstance(routes, web.RouteTableDef) and any(
+            getattr(r, "method", None) == "POST" and getattr(r, "path", None) == PRICE_ROUTE for r in routes):
+        return
 
     async def price(request):
         data = await request.json()
@@ -240,14 +253,18 @@ def register_routes() -> None:
         return web.json_response({"usd": cost.usd, "text": short, "detail": str(cost), "provider": provider,
                                   "provider_title": providers.get(provider).TITLE, "reference_usd": reference.usd})
 
-    PromptServer.instance.routes.post("/kling_video/price")(price)
-    jobs_routes.register(PromptServer.instance.routes)
-    keys_routes.register(PromptServer.instance.routes)
+    routes.post(PRICE_ROUTE)(price)
+    jobs_routes.register(routes)
+    keys_routes.register(routes)
 
 
 class KlingVideoExtension(ComfyExtension):
+    async def on_load(self) -> None:
+        # Newer ComfyUI (0.33) calls this first, then get_node_list().
+        register_routes()
+
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        # ComfyUI (0.3.64-0.3.75) calls this once at start and never calls on_load().
+        # ComfyUI 0.3.64-0.3.75 call only this, once at start (never on_load()).
         register_routes()
         from .comfy_helpers import HELPER_NODES
         return list(NODES) + HELPER_NODES

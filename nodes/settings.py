@@ -61,11 +61,17 @@ def home() -> Path:
             raise SettingsError("KLING_VIDEO_HOME", f"must be a folder the pack can create and write to; {path} "
                                                     "is a file", raw)
         return path
-    try:
-        import folder_paths  # ComfyUI's; present only inside ComfyUI
-        return Path(folder_paths.get_user_directory()) / "kling-video"
-    except Exception:
-        return Path.home() / ".kling-video"
+    return _host_home or Path.home() / ".kling-video"
+
+
+# Set by the ComfyUI adapter (comfy_nodes.py) to <ComfyUI user dir>/kling-video: only the adapter asks ComfyUI
+# where that is, so this module behaves the same in the CLI, in tests and inside ComfyUI.
+_host_home: Optional[Path] = None
+
+
+def use_host_home(path: Path) -> None:
+    global _host_home
+    _host_home = Path(path)
 
 
 def queue_timeout() -> float:

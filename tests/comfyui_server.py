@@ -1,5 +1,7 @@
-"""Run a real ComfyUI (from $COMFYUI_DIR) with this pack installed, as a user would, for the tests.
+"""Run a real ComfyUI with this pack installed, as a user would, for the tests.
 
+Which ComfyUIs: hosts(). tests/run.sh sets KLING_TEST_COMFYUI_HOSTS to the two it sets up (ComfyUI 0.3.75
+with frontend 1.32.9, ComfyUI 0.33.0 with frontend 1.58.1); a developer's own $COMFYUI_DIR runs alone.
 Everything ComfyUI writes goes under a temporary --base-directory; the pack is linked into its
 custom_nodes/ under a hyphenated folder name, as `git clone` would name it.
 """
@@ -14,8 +16,66 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+HOSTS_VAR = "KLING_TEST_COMFYUI_HOSTS"
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str                            # "0.3.75", "0.33.0", or "custom"
+    dir: str                             # the ComfyUI checkout
+    front_end_root: str | None = None    # passed as --front-end-root when set
+    python: str = sys.executable         # the interpreter that runs its main.py
+
+
+def parse_hosts(spec: str) -> list[Host]:
+    """`name=dir[=front_end_root[=python]]` entries separated by ";" (the KLING_TEST_COMFYUI_HOSTS format)."""
+    hosts = []
+    for entry in filter(None, (e.strip() for e in spec.split(";"))):
+        parts = entry.split("=")
+        if len(parts) < 2 or len(parts) > 4 or not all(parts[:2]):
+            raise ValueError(f"{HOSTS_VAR}: entry {entry!r} must be name=dir[=front_end_root[=python]]")
+        name, comfy_dir, front_end_root, python = (parts + [None, None])[:4]
+        if not pathlib.Path(comfy_dir, "main.py").is_file():
+            raise ValueError(f"{HOSTS_VAR}: {name}: {comfy_dir} has no main.py")
+        if front_end_root and not pathlib.Path(front_end_root, "index.html").is_file():
+            raise ValueError(f"{HOSTS_VAR}: {name}: front-end root {front_end_root} has no index.html")
+        hosts.append(Host(name, comfy_dir, front_end_root or None, python or sys.executable))
+    if len({h.name for h in hosts}) != len(hosts):
+        raise ValueError(f"{HOSTS_VAR}: host names must differ: {spec!r}")
+    return hosts
+
+
+def hosts() -> list[Host]:
+    """The ComfyUIs the real-host tests run on: KLING_TEST_COMFYUI_HOSTS, else $COMFYUI_DIR as "custom", else none."""
+    spec = os.environ.get(HOSTS_VAR, "").strip()
+    if spec:
+        return parse_hosts(spec)
+    own = os.environ.get("COMFYUI_DIR")
+    return [Host("custom", own)] if own else []
+
+
+def host_params() -> list:
+    """One pytest param per host (id = its name), for a fixture's params=; a single skipped one when there is none."""
+    import pytest
+    found = hosts()
+    if not found:
+        return [pytest.param(None, id="no-comfyui", marks=pytest.mark.skip(
+            reason=f"no ComfyUI: run tests/run.sh, or set COMFYUI_DIR to a ComfyUI checkout"))]
+    return [pytest.param(h, id=h.name) for h in found]
+
+
+def vhs_dir() -> str | None:
+    """VideoHelperSuite's checkout (tests/setup_comfyui_033.sh unpacks it and sets KLING_TEST_VHS_DIR), or None."""
+    named = os.environ.get("KLING_TEST_VHS_DIR")
+    path = named or str(ROOT / ".cache" / "custom_nodes" / "comfyui-videohelpersuite")
+    if pathlib.Path(path, "__init__.py").is_file():
+        return path
+    if named:
+        raise FileNotFoundError(f"KLING_TEST_VHS_DIR: {named} is not a VideoHelperSuite checkout")
+    return None
 
 
 def free_port() -> int:
@@ -25,17 +85,23 @@ def free_port() -> int:
 
 
 class ComfyUI:
-    def __init__(self, comfy_dir: str, base: pathlib.Path, env: dict):
-        self.dir = pathlib.Path(comfy_dir)
+    """`host`: a Host, or a plain ComfyUI directory (run with this interpreter and its own frontend).
+    `custom_nodes`: other packs' checkouts to link beside this one (e.g. vhs_dir())."""
+
+    def __init__(self, host: Host | str | os.PathLike, base: pathlib.Path, env: dict, custom_nodes=()):
+        self.host = host if isinstance(host, Host) else Host("custom", str(host))
+        self.dir = pathlib.Path(self.host.dir)
         self.base = base
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         (base / "custom_nodes").mkdir(parents=True, exist_ok=True)
         for sub in ("input", "output", "temp", "user"):
             (base / sub).mkdir(exist_ok=True)
-        link = base / "custom_nodes" / "comfyui-kling-video"
-        if not link.exists():
-            link.symlink_to(ROOT, target_is_directory=True)
+        for name, target in (("comfyui-kling-video", ROOT),
+                             *((pathlib.Path(p).name, pathlib.Path(p)) for p in custom_nodes)):
+            link = base / "custom_nodes" / name
+            if not link.exists():
+                link.symlink_to(target, target_is_directory=True)
         self.log_path = base / "comfyui.log"
         self.env = {**os.environ, **env}
         self.proc = None
@@ -43,9 +109,10 @@ class ComfyUI:
     def start(self, timeout: float = 240) -> "ComfyUI":
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(self.port),
+            [self.host.python, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(self.port),
              "--disable-auto-launch", "--base-directory", str(self.base),
-             "--database-url", "sqlite:///:memory:"],
+             "--database-url", "sqlite:///:memory:",
+             *(["--front-end-root", self.host.front_end_root] if self.host.front_end_root else [])],
             cwd=self.dir, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -103,10 +170,26 @@ class ComfyUI:
 
 
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"  # ComfyUI >= 0.4: a combo whose choice adds its own widgets
 
 
 def _is_widget(kind) -> bool:
     return isinstance(kind, list) or kind in WIDGET_TYPES
+
+
+def _dynamic_combo(name: str, spec: list, values: list, inputs: dict) -> None:
+    """A dynamic combo's value, then its chosen option's widgets, which the frontend names `parent.child`
+    and keeps right after it in widgets_values."""
+    choice = inputs[name] = values.pop(0)
+    option = next((o for o in spec[1].get("options", []) if o["key"] == choice), None)
+    if option is None:
+        raise ValueError(f"{name}: {choice!r} is not one of its options")
+    for section in ("required", "optional"):
+        for sub, sub_spec in option["inputs"].get(section, {}).items():
+            if values and sub_spec[0] == DYNAMIC_COMBO:
+                _dynamic_combo(f"{name}.{sub}", sub_spec, values, inputs)
+            elif values and _is_widget(sub_spec[0]):
+                inputs[f"{name}.{sub}"] = values.pop(0)
 
 
 def ui_to_api(workflow: dict, object_info: dict) -> dict:
@@ -122,7 +205,12 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict:
         inputs = {}
         for name, spec in order:
             kind = spec[0]
-            if name in linked:
+            if len(spec) > 1 and spec[1].get("hidden"):
+                continue  # no widget in the frontend, so nothing in widgets_values
+            if kind == DYNAMIC_COMBO and name not in linked:
+                if values:
+                    _dynamic_combo(name, spec, values, inputs)
+            elif name in linked:
                 link = linked[name]
                 inputs[name] = [str(link[1]), link[2]]
                 if _is_widget(kind):

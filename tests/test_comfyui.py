@@ -1,13 +1,18 @@
-"""The pack inside a real ComfyUI ($COMFYUI_DIR), against the fake fal server, as a user would run it."""
+"""The pack inside each real ComfyUI host (tests/comfyui_server.py: hosts()), against the fake providers,
+as a user would run it. Every test runs once per host."""
+import asyncio
+import base64
+import io
 import json
-import os
 import pathlib
+import struct
 import time
+import uuid
 
 import av
 import pytest
 
-from comfyui_server import ComfyUI, ui_to_api
+from comfyui_server import ComfyUI, host_params, ui_to_api, vhs_dir
 from fakes.aimlapi import FakeAimlapi
 from fakes.fal import FakeFal
 from fakes.kling import FakeKling
@@ -17,20 +22,22 @@ from fakes.vercel import FakeVercel
 OTHERS = {}  # the other providers' fakes, by provider name
 from media import make_mp4, make_png, make_wav
 
-
-COMFYUI_DIR = os.environ.get("COMFYUI_DIR")
-pytestmark = pytest.mark.skipif(not COMFYUI_DIR, reason="set COMFYUI_DIR to a ComfyUI checkout to run these")
-
 KEY = "comfy-test-key-9876543210"
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 I2V = "KlingVideo_V26Pro_ImageToVideo"
 T2V = "KlingVideo_V26Pro_TextToVideo"
 SOURCE_FRAMES = 24
+PROBE = pathlib.Path(__file__).resolve().parent / "comfy_probe"  # a test-only node: sees the route table
+
+
+@pytest.fixture(scope="module", params=host_params())
+def host(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("comfy")
+def stack(host, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"comfy-{host.name}")
     video = make_mp4(tmp / "result.mp4", width=320, height=240, fps=24, seconds=SOURCE_FRAMES / 24)
     (tmp / "tls").mkdir()
     tls = make_tls(tmp / "tls")
@@ -46,7 +53,9 @@ def stack(tmp_path_factory):
                "AIMLAPI_KEY": KEY, "AIMLAPI_BASE_URL": aiml.base_url,
                "AI_GATEWAY_API_KEY": KEY, "AI_GATEWAY_BASE_URL": vercel.base_url,
                "SSL_CERT_FILE": str(tls[1])}
-        comfy = ComfyUI(COMFYUI_DIR, tmp / "base", env).start()
+        vhs = vhs_dir()
+        comfy = ComfyUI(host, tmp / "base", env, custom_nodes=[PROBE] + ([vhs] if vhs else [])).start()
+        comfy.has_vhs = bool(vhs)
         inputs = comfy.base / "input"
         for name, color in (("kling_start.png", (200, 40, 40)), ("kling_end.png", (40, 40, 200))):
             make_png(inputs / name, 640, 480, color)
@@ -71,6 +80,14 @@ def comfy(stack):
 @pytest.fixture
 def fal(stack):
     return stack[1]
+
+
+def assert_success(entry):
+    status = entry["status"]
+    errors = [m[1] for m in status.get("messages", []) if m[0] == "execution_error"]
+    assert status["status_str"] == "success", (
+        "; ".join(f"{e.get('node_type')}: {e.get('exception_type')}: {e.get('exception_message')}\n"
+                  + "".join(e.get("traceback") or []) for e in errors) or status)
 
 
 def kling_outputs(comfy):
@@ -127,7 +144,7 @@ def test_load_image_to_kling_to_save_video(comfy, fal):
               "4": {"class_type": "SaveVideo", "inputs": {"video": ["2", 0], "filename_prefix": "video/kling_i2v",
                                                            "format": "auto", "codec": "auto"}}}
     entry = comfy.wait(comfy.queue(prompt))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert_success(entry)
     submits = fal.submits()[before:]
     assert len(submits) == 1
     body = submits[0]["json"]
@@ -153,7 +170,7 @@ def test_prompt_list_makes_one_video_per_line(comfy, fal):
               "4": {"class_type": "SaveVideo", "inputs": {"video": ["2", 0], "filename_prefix": "video/list",
                                                            "format": "auto", "codec": "auto"}}}
     entry = comfy.wait(comfy.queue(prompt), timeout=180)
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert_success(entry)
     assert sorted(s["json"]["prompt"] for s in fal.submits()[before:]) == sorted(lines)
     assert len(entry["outputs"]["4"]["images"]) == 3
     info = comfy.get("/object_info/KlingVideo_PromptList")["KlingVideo_PromptList"]
@@ -168,7 +185,7 @@ def test_load_image_to_kling_on_each_provider(comfy, fal, provider):
               "4": {"class_type": "SaveVideo", "inputs": {"video": ["2", 0], "filename_prefix": f"video/{provider}",
                                                            "format": "auto", "codec": "auto"}}}
     entry = comfy.wait(comfy.queue(prompt))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert_success(entry)
     assert len(fake.submits()) == before + 1
     saved = entry["outputs"]["4"]["images"][0]
     assert (comfy.base / "output" / saved["subfolder"] / saved["filename"]).stat().st_size > 0
@@ -180,7 +197,7 @@ def test_frames_audio_fps_to_create_video(comfy, fal):
               "6": {"class_type": "SaveVideo", "inputs": {"video": ["5", 0], "filename_prefix": "video/kling_frames",
                                                            "format": "auto", "codec": "auto"}}}
     entry = comfy.wait(comfy.queue(prompt))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert_success(entry)
     saved = entry["outputs"]["6"]["images"][0]
     with av.open(str(comfy.base / "output" / saved["subfolder"] / saved["filename"])) as c:
         frames = sum(1 for _ in c.decode(video=0))
@@ -194,12 +211,12 @@ def test_connecting_frames_later_decodes_them_without_paying_again(comfy, fal):
             "4": {"class_type": "SaveVideo", "inputs": {"video": ["2", 0], "filename_prefix": "video/later",
                                                          "format": "auto", "codec": "auto"}}}
     before = len(fal.submits())
-    assert comfy.wait(comfy.queue(base))["status"]["status_str"] == "success"
+    assert_success(comfy.wait(comfy.queue(base)))
     later = {**base, "5": {"class_type": "CreateVideo", "inputs": {"images": ["2", 1], "fps": ["2", 3]}},
              "6": {"class_type": "SaveVideo", "inputs": {"video": ["5", 0], "filename_prefix": "video/later_frames",
                                                           "format": "auto", "codec": "auto"}}}
     entry = comfy.wait(comfy.queue(later))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert_success(entry)
     saved = entry["outputs"]["6"]["images"][0]
     with av.open(str(comfy.base / "output" / saved["subfolder"] / saved["filename"])) as c:
         assert sum(1 for _ in c.decode(video=0)) == SOURCE_FRAMES
@@ -218,7 +235,7 @@ def test_two_kling_nodes_in_one_prompt_overlap(comfy, fal):
             prompt[str(n + 1)] = {"class_type": "SaveVideo", "inputs": {
                 "video": [str(n), 0], "filename_prefix": f"video/overlap{n}", "format": "auto", "codec": "auto"}}
         entry = comfy.wait(comfy.queue(prompt))
-        assert entry["status"]["status_str"] == "success", entry["status"]
+        assert_success(entry)
     finally:
         fal.progress_seconds = 0.6
     submits = fal.submits()[before:]
@@ -280,13 +297,247 @@ def test_example_workflows_run(comfy, fal, name):
     assert missing <= {"PreviewAudio", "SaveAudio"}, missing
     workflow["nodes"] = [n for n in workflow["nodes"] if n["type"] not in missing]
     entry = comfy.wait(comfy.queue(ui_to_api(workflow, info)))
-    assert entry["status"]["status_str"] == "success", entry["status"]
+    assert_success(entry)
 
 
 def test_templates_are_served(comfy):
     templates = comfy.get("/api/workflow_templates")
     ours = next(v for k, v in templates.items() if "kling" in k.lower())
     assert sorted(ours) == sorted(p.stem for p in (ROOT / "example_workflows").glob("*.json"))
+
+
+# -- what newer hosts changed ------------------------------------------------------------------------
+
+def test_routes_are_registered_once_whichever_hook_comes_first(comfy):
+    """0.3.75 calls only get_node_list(); 0.33 calls on_load() first. Either way one POST /kling_video/price,
+    and calling the hooks again (another host, another order) adds none."""
+    price = {"method": "POST", "path": "/kling_video/price"}
+    assert comfy.get("/kling_test/route_count?method=POST&path=/kling_video/price") == {"table": 1, "app": 1}
+    for order in (["on_load", "get_node_list"], ["get_node_list", "on_load"], ["get_node_list"]):
+        assert comfy.post("/kling_test/call_hooks", {**price, "order": order})["table"] == 1, order
+    for path in ("/kling_video/jobs", "/kling_video/keys"):
+        assert comfy.get(f"/kling_test/route_count?method=GET&path={path}")["table"] <= 1, path
+    assert comfy.post("/kling_video/price", {"node_type": I2V, "values": {"duration": "5"}})["usd"] is not None
+
+
+def run_and_listen(comfy, prompt, timeout=120):
+    """Queue `prompt` as the frontend does (its own websocket client id) and collect what the host sends that
+    client: (history entry, [(node id, progress text)], [json messages])."""
+    import aiohttp
+    client_id = uuid.uuid4().hex
+    texts, messages = [], []
+
+    async def listen():
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"{comfy.url}/ws?clientId={client_id}") as ws:
+                async with session.post(f"{comfy.url}/prompt",
+                                        json={"prompt": prompt, "client_id": client_id}) as r:
+                    queued = await r.json()
+                    assert r.status == 200, f"POST /prompt -> {r.status}: {queued}"
+                    prompt_id = queued["prompt_id"]
+                while True:
+                    msg = await ws.receive(timeout=timeout)
+                    if msg.type == aiohttp.WSMsgType.BINARY:
+                        kind, = struct.unpack(">I", msg.data[:4])
+                        if kind == 3:  # BinaryEventTypes.TEXT: >I node-id length, node id, text
+                            n, = struct.unpack(">I", msg.data[4:8])
+                            texts.append((msg.data[8:8 + n].decode(), msg.data[8 + n:].decode()))
+                    elif msg.type == aiohttp.WSMsgType.TEXT:
+                        data = json.loads(msg.data)
+                        messages.append(data)
+                        if (data["type"] in ("execution_success", "execution_error", "execution_interrupted")
+                                and data["data"].get("prompt_id") == prompt_id):
+                            return prompt_id
+                    else:
+                        raise AssertionError(f"websocket closed: {msg}")
+
+    prompt_id = asyncio.run(listen())
+    return comfy.wait(prompt_id), texts, messages
+
+
+def test_progress_text_and_preview_reach_the_frontend(comfy, fal):
+    entry, texts, messages = run_and_listen(comfy, {"1": load_image("kling_start.png"),
+                                                    "2": i2v_node(prompt="tell me how it goes"),
+                                                    "3": save_video(["2", 0], "video/listen")})
+    assert_success(entry)
+    ours = [text for node, text in texts if node == "2"]
+    assert any("request " in t for t in ours), texts
+    assert ours[-1].startswith("done: est. $0.70"), ours[-1]
+    executed = [m["data"] for m in messages if m["type"] == "executed" and m["data"]["node"] == "2"]
+    preview = executed[-1]["output"]["images"][0]
+    assert preview["subfolder"] == "kling-video" and preview["type"] == "output", preview
+
+
+def test_voice_node_shows_its_text(comfy, fal):
+    """ui.PreviewText on the voice node: the frontend gets the voice id as the node's text output."""
+    entry = comfy.wait(comfy.queue({"1": {"class_type": "LoadAudio", "inputs": {"audio": "kling_voice.wav"}},
+                                    "2": {"class_type": "KlingVideo_CreateVoice", "inputs": {
+                                        "voice_audio": ["1", 0], "take": 0, "provider": "auto"}},
+                                    "3": load_image("kling_start.png"),
+                                    "4": i2v_node(prompt="say <<<voice_1>>> hello", start_frame=["3", 0],
+                                                  voice_ids=["2", 0]),
+                                    "5": save_video(["4", 0], "video/voice")}))
+    assert_success(entry)
+    assert any("voice id:" in t for t in entry["outputs"]["2"]["text"]), entry["outputs"]["2"]
+
+
+def test_kling_video_splits_into_components(comfy, fal):
+    """The pack's VIDEO (VideoFromFile) in core Get Video Components: every frame, the fps, the soundtrack."""
+    prompt = {"1": load_image("kling_start.png"), "2": i2v_node(prompt="split me"),
+              "3": {"class_type": "GetVideoComponents", "inputs": {"video": ["2", 0]}},
+              "4": {"class_type": "CreateVideo", "inputs": {"images": ["3", 0], "fps": ["3", 2], "audio": ["3", 1]}},
+              "5": save_video(["4", 0], "video/components")}
+    entry = comfy.wait(comfy.queue(prompt))
+    assert_success(entry)
+    frames, fps, has_audio, _ = video_stats(saved_file(comfy, entry, "5").read_bytes())
+    assert (frames, round(fps), has_audio) == (SOURCE_FRAMES, 24, True)
+
+
+# -- what users wire next to Kling nodes: VideoHelperSuite and core video nodes ----------------------
+
+def save_video(video, prefix):
+    return {"class_type": "SaveVideo", "inputs": {"video": video, "filename_prefix": prefix,
+                                                  "format": "auto", "codec": "auto"}}
+
+
+def saved_file(comfy, entry, node_id, key="images"):
+    saved = entry["outputs"][node_id][key][0]
+    return comfy.base / saved.get("type", "output") / saved["subfolder"] / saved["filename"]
+
+
+def video_stats(data: bytes):
+    """(decoded frames, fps, has audio, (width, height)) of an encoded video."""
+    with av.open(io.BytesIO(data)) as c:
+        stream = c.streams.video[0]
+        size = (stream.codec_context.width, stream.codec_context.height)
+        fps = float(stream.average_rate)
+        has_audio = bool(c.streams.audio)
+        return sum(1 for _ in c.decode(video=0)), fps, has_audio, size
+
+
+def sent_media(fal, url: str) -> bytes:
+    """The bytes the pack sent for a *_url field: a data: URI, or a file it uploaded to the fake's storage."""
+    if url.startswith("data:"):
+        return base64.b64decode(url.split(",", 1)[1])
+    return fal.uploaded(url)
+
+
+def wav_seconds(data: bytes) -> float:
+    import wave
+    with wave.open(io.BytesIO(data)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def vhs_load_video(name):
+    return {"class_type": "VHS_LoadVideo", "inputs": {
+        "video": name, "force_rate": 0, "custom_width": 0, "custom_height": 0, "frame_load_cap": 0,
+        "skip_first_frames": 0, "select_every_nth": 1, "format": "None"}}
+
+
+def vhs_frames_to_create_video(load_id, audio: bool):
+    """VHS Load Video's frames (and soundtrack) at its own fps into core Create Video: node ids v1, v2."""
+    return {"v1": {"class_type": "VHS_VideoInfo", "inputs": {"video_info": [load_id, 3]}},
+            "v2": {"class_type": "CreateVideo", "inputs": {"images": [load_id, 0], "fps": ["v1", 5],
+                                                            **({"audio": [load_id, 2]} if audio else {})}}}
+
+
+@pytest.fixture
+def vhs(comfy):
+    if not comfy.has_vhs:
+        pytest.skip("VideoHelperSuite is not set up (tests/setup_comfyui_033.sh unpacks it)")
+    return comfy
+
+
+def last_submit(fal, before, endpoint_part):
+    """The one request body submitted since `before`, to an endpoint whose path contains endpoint_part."""
+    submits = fal.submits()[before:]
+    assert len(submits) == 1 and endpoint_part in submits[0]["path"], [s["path"] for s in submits]
+    return submits[0]["json"]
+
+
+def test_kling_frames_audio_fps_into_vhs_video_combine(vhs, fal):
+    comfy = vhs
+    prompt = {"1": load_image("kling_start.png"), "2": i2v_node(prompt="into vhs"),
+              "3": {"class_type": "VHS_VideoCombine", "inputs": {
+                  "images": ["2", 1], "frame_rate": ["2", 3], "audio": ["2", 2], "loop_count": 0,
+                  "filename_prefix": "kling_vhs", "format": "video/h264-mp4", "pingpong": False, "save_output": True,
+                  "pix_fmt": "yuv420p", "crf": 19, "save_metadata": True, "trim_to_audio": False}}}
+    entry = comfy.wait(comfy.queue(prompt))
+    assert_success(entry)
+    frames, fps, has_audio, size = video_stats(saved_file(comfy, entry, "3", key="gifs").read_bytes())
+    assert (frames, round(fps), has_audio, size) == (SOURCE_FRAMES, 24, True, (320, 240))
+
+
+def test_vhs_load_video_through_create_video_into_lip_sync(vhs, fal):
+    """VHS's frames + soundtrack → core Create Video (a VideoFromComponents) → Kling lip sync, with VHS's
+    audio (a LazyAudioMap, not a dict) as the speech: the face video is sent as a real MP4 of every frame."""
+    comfy = vhs
+    before = len(fal.submits())
+    prompt = {"10": vhs_load_video("kling_face.mp4"), **vhs_frames_to_create_video("10", audio=True),
+              "13": {"class_type": "KlingVideo_Lipsync_AudioToVideo", "inputs": {
+                  "video": ["v2", 0], "audio": ["10", 2], "take": 0, "provider": "auto"}},
+              "14": save_video(["13", 0], "video/vhs_lipsync")}
+    entry = comfy.wait(comfy.queue(prompt))
+    assert_success(entry)
+    body = last_submit(fal, before, "lipsync")
+    frames, fps, has_audio, size = video_stats(sent_media(fal, body["video_url"]))
+    assert (frames, round(fps), has_audio, size) == (72, 24, True, (1280, 720))
+    assert wav_seconds(sent_media(fal, body["audio_url"])) == pytest.approx(3.0, abs=0.05)
+
+
+def test_vhs_frames_through_create_video_into_motion_control(vhs, fal):
+    comfy = vhs
+    before = len(fal.submits())
+    prompt = {"20": vhs_load_video("kling_motion.mp4"), **vhs_frames_to_create_video("20", audio=False),
+              "23": load_image("kling_start.png"),
+              "24": {"class_type": "KlingVideo_V26Pro_MotionControl", "inputs": {
+                  "image": ["23", 0], "reference_video": ["v2", 0], "character_orientation": "video",
+                  "prompt": "dance", "keep_original_sound": True, "take": 0, "provider": "auto"}},
+              "25": save_video(["24", 0], "video/vhs_motion")}
+    entry = comfy.wait(comfy.queue(prompt))
+    assert_success(entry)
+    frames, fps, has_audio, size = video_stats(sent_media(fal, last_submit(fal, before, "motion")["video_url"]))
+    assert (frames, round(fps), has_audio, size) == (72, 24, False, (1280, 720))
+
+
+def test_vhs_audio_into_ai_avatar(vhs, fal):
+    """VHS Load Video's soundtrack (a LazyAudioMap) as an avatar's speech; its 3 s price the avatar
+    ($0.0562/s), and VHS Load Audio's plain dict works too."""
+    comfy = vhs
+    for loader, out, seconds, price in (
+            (vhs_load_video("kling_face.mp4"), 2, 3.0, "$0.17"),
+            ({"class_type": "VHS_LoadAudioUpload", "inputs": {"audio": "kling_voice.wav", "start_time": 0,
+                                                              "duration": 0}}, 0, 6.0, "$0.34")):
+        before = len(fal.submits())
+        prompt = {"30": loader, "31": load_image("kling_start.png"),
+                  "32": {"class_type": "KlingVideo_AIAvatar_V2Std", "inputs": {
+                      "image": ["31", 0], "audio": ["30", out], "prompt": f"vhs {seconds:g} s", "take": 0,
+                      "provider": "auto"}},  # its own prompt: the example workflow's request is cached
+                  "33": save_video(["32", 0], "video/vhs_avatar")}
+        entry, texts, _ = run_and_listen(comfy, prompt)
+        assert_success(entry)
+        sent = sent_media(fal, last_submit(fal, before, "avatar")["audio_url"])
+        assert wav_seconds(sent) == pytest.approx(seconds, abs=0.05)
+        assert [t for node, t in texts if node == "32"][-1].startswith(f"done: est. {price}"), texts
+
+
+def test_trimmed_video_is_sent_trimmed(comfy, fal):
+    """ComfyUI 0.33's Video Slice gives a VideoFromFile with a trim window over the whole file: the pack must
+    send the slice, not the file."""
+    if "Video Slice" not in comfy.get("/object_info"):
+        pytest.skip("this host has no Video Slice node (its VideoFromFile has no trim window)")
+    before = len(fal.submits())
+    prompt = {"40": {"class_type": "LoadVideo", "inputs": {"file": "kling_face.mp4"}},
+              "41": {"class_type": "Video Slice", "inputs": {"video": ["40", 0], "start_time": 0.5, "duration": 2.0,
+                                                              "strict_duration": False}},
+              "42": {"class_type": "LoadAudio", "inputs": {"audio": "kling_voice.wav"}},
+              "43": {"class_type": "KlingVideo_Lipsync_AudioToVideo", "inputs": {
+                  "video": ["41", 0], "audio": ["42", 0], "take": 0, "provider": "auto"}},
+              "44": save_video(["43", 0], "video/sliced")}
+    entry = comfy.wait(comfy.queue(prompt))
+    assert_success(entry)
+    frames, fps, _, size = video_stats(sent_media(fal, last_submit(fal, before, "lipsync")["video_url"]))
+    assert (frames, round(fps), size) == (48, 24, (1280, 720))
 
 
 def test_key_never_leaves_the_environment(comfy, fal):

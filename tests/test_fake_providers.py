@@ -115,7 +115,7 @@ def tls(tmp_path_factory):
 # ============================================================================================== AI/ML API
 @pytest.fixture
 def aiml(tmp_path, tls):
-    with FakeAimlapi(tmp_path, key=KEY, video_bytes=VIDEO, queue_seconds=0.1, progress_seconds=0.15, tls=tls) as f:
+    with FakeAimlapi(tmp_path, key=KEY, video_bytes=VIDEO, queue_seconds=0.1, progress_seconds=0.6, tls=tls) as f:
         yield f
 
 
@@ -684,7 +684,7 @@ def kh(tok=None):
 @pytest.fixture
 def kling(tmp_path, tls):
     with FakeKling(tmp_path, access_key=AK, secret_key=SK, video_bytes=VIDEO, queue_seconds=0.1,
-                   progress_seconds=0.15, tls=tls) as f:
+                   progress_seconds=0.6, tls=tls) as f:
         yield f
 
 

@@ -210,8 +210,6 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
 
 
 NODES = [make_node(v) for v in CATALOG]
-# The journal, keys and spend log live in ComfyUI's user folder, unless KLING_VIDEO_HOME says otherwise.
-settings.use_host_home(Path(folder_paths.get_user_directory()) / "kling-video")
 
 
 PRICE_ROUTE = "/kling_video/price"
@@ -258,13 +256,25 @@ def register_routes() -> None:
     keys_routes.register(routes)
 
 
+def start() -> None:
+    """What the pack needs from the running ComfyUI; safe to call more than once."""
+    # The journal, keys and spend log live in ComfyUI's user folder, unless KLING_VIDEO_HOME says otherwise.
+    settings.use_host_home(Path(folder_paths.get_user_directory()) / "kling-video")
+    register_routes()
+
+
 class KlingVideoExtension(ComfyExtension):
     async def on_load(self) -> None:
         # Newer ComfyUI (0.33) calls this first, then get_node_list().
-        register_routes()
+        start()
 
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
         # ComfyUI 0.3.64-0.3.75 call only this, once at start (never on_load()).
-        register_routes()
-        from .comfy_helpers import HELPER_NODES
-        return list(NODES) + HELPER_NODES
+        start()
+        return all_nodes()
+
+
+def all_nodes() -> list[type[io.ComfyNode]]:
+    """Every node class of the pack (also read without a running ComfyUI, by help_pages)."""
+    from .comfy_helpers import HELPER_NODES
+    return list(NODES) + HELPER_NODES

@@ -151,7 +151,7 @@ def read_nodes() -> list[NodeDef]:
     sys.meta_path.insert(0, finder)
     try:
         entry = importlib.import_module(f"{package}.comfy_nodes")
-        classes = _run(entry.KlingVideoExtension().get_node_list())
+        classes = entry.all_nodes()
         return [_node_def(cls.define_schema()) for cls in classes]
     finally:
         sys.meta_path.remove(finder)
@@ -165,16 +165,6 @@ def read_nodes() -> list[NodeDef]:
                 setattr(parent, short, saved[name])
             elif hasattr(parent, short):
                 delattr(parent, short)
-
-
-def _run(coroutine):
-    """Drives an async function that never awaits anything pending (get_node_list) without an event loop."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    coroutine.close()
-    raise RuntimeError("get_node_list awaited something; read_nodes cannot run it without ComfyUI")
 
 
 def _node_def(schema: dict) -> NodeDef:

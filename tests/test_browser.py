@@ -1,8 +1,11 @@
 """The pack's frontend in a real browser: Debian's chromium driven by playwright-core (tests/browser/), against
-a real ComfyUI ($COMFYUI_DIR) with the pack and the fake fal.ai; the page reaches nothing outside the machine.
+each real ComfyUI host (tests/comfyui_server.py: hosts()) with the pack and the fake fal.ai; the page reaches
+nothing outside the machine.
 
-Each scenario is one script, tests/browser/<name>.mjs, that exits non-zero on a failed check. Screenshots go to
-a temporary folder, or to $KLING_SCREENSHOTS (`KLING_SCREENSHOTS=docs/screenshots` refreshes the README's).
+Each scenario is one script, tests/browser/<name>.mjs, that exits non-zero on a failed check; the price, run,
+jobs and keys scenarios run in both node renderers (the classic canvas and the Vue one, "Nodes 2.0").
+Screenshots go to a temporary folder, or to $KLING_SCREENSHOTS (`KLING_SCREENSHOTS=docs/screenshots` refreshes
+the README's), named <picture>-<renderer>-comfyui-<host>.png.
 """
 import os
 import pathlib
@@ -17,17 +20,20 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BROWSER = ROOT / "tests" / "browser"
 sys.path.insert(0, str(BROWSER))
 from comfy_stack import KEY, stack  # noqa: E402
+from comfyui_server import host_params, hosts  # noqa: E402
 
-COMFYUI_DIR = os.environ.get("COMFYUI_DIR")
 NODE = shutil.which("node")
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 # Core nodes that need torchaudio, which a test environment may lack; a template may use them only then.
 AUDIO_NODES = {"PreviewAudio", "SaveAudio", "LoadAudio"}
 
 
+RENDERERS = ("classic", "vue")
+
+
 def _missing() -> str:
-    if not COMFYUI_DIR:
-        return "set COMFYUI_DIR to a ComfyUI checkout to run these"
+    if not hosts():
+        return "no ComfyUI: run tests/run.sh, or set COMFYUI_DIR to a ComfyUI checkout"
     if not NODE:
         return "node is not on PATH"
     if not CHROMIUM:
@@ -47,17 +53,22 @@ def test_ci_has_what_the_browser_tests_need():
     assert not _missing(), _missing() + " (see .cache/browser-setup.log)"
 
 
+@pytest.fixture(scope="module", params=host_params())
+def host(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(host, tmp_path_factory):
     """ComfyUI with FAL_KEY set, and the fake fal.ai it talks to."""
-    with stack(tmp_path_factory.mktemp("browser"), COMFYUI_DIR) as (comfy, fal):
+    with stack(tmp_path_factory.mktemp(f"browser-{host.name}"), host) as (comfy, fal):
         yield comfy, fal
 
 
 @pytest.fixture(scope="module")
-def served_without_key(tmp_path_factory):
+def served_without_key(host, tmp_path_factory):
     """ComfyUI started without any provider key (the user gives one in the browser)."""
-    with stack(tmp_path_factory.mktemp("browser-nokey"), COMFYUI_DIR, fal_key=False) as (comfy, fal):
+    with stack(tmp_path_factory.mktemp(f"browser-nokey-{host.name}"), host, fal_key=False) as (comfy, fal):
         yield comfy, fal
 
 
@@ -67,12 +78,14 @@ def screenshots(tmp_path_factory):
     return (ROOT / wanted) if wanted else tmp_path_factory.mktemp("screenshots")
 
 
-def run_scenario(name: str, comfy, screenshots, **env) -> str:
+def run_scenario(name: str, comfy, screenshots, renderer: str = "classic", **env) -> str:
     started = time.monotonic()
+    tag = f"{renderer}-comfyui-{comfy.host.name}"
     proc = subprocess.run([NODE, str(BROWSER / f"{name}.mjs")], cwd=BROWSER, capture_output=True, text=True,
                           timeout=400, env={**os.environ, "COMFY_URL": comfy.url, "CHROMIUM": CHROMIUM,
-                                            "SCREENSHOT_DIR": str(screenshots), **env})
-    print(f"--- {name}.mjs ({time.monotonic() - started:.1f} s)\n{proc.stdout}{proc.stderr}")
+                                            "KLING_RENDERER": renderer, "SCREENSHOT_DIR": str(screenshots),
+                                            "SCREENSHOT_TAG": tag, **env})
+    print(f"--- {name}.mjs, {tag} ({time.monotonic() - started:.1f} s)\n{proc.stdout}{proc.stderr}")
     assert proc.returncode == 0, (f"{name}.mjs failed:\n{proc.stdout[-5000:]}{proc.stderr[-3000:]}\n"
                                   f"--- ComfyUI log:\n{comfy.log()[-3000:]}")
     return proc.stdout
@@ -82,43 +95,56 @@ def assert_png(path: pathlib.Path):
     assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 2000, path
 
 
+def shot(screenshots, comfy, renderer: str, name: str) -> pathlib.Path:
+    return screenshots / f"{name}-{renderer}-comfyui-{comfy.host.name}.png"
+
+
 @needs_browser
-def test_price_badge_follows_the_widgets_and_the_total_sits_by_run(served, screenshots):
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_price_badge_follows_the_widgets_and_the_total_sits_by_run(served, screenshots, renderer):
     comfy, _fal = served
-    run_scenario("price", comfy, screenshots)
-    assert_png(screenshots / "price-badge.png")
-    assert_png(screenshots / "price-total.png")
+    run_scenario("price", comfy, screenshots, renderer)
+    for name in ("price-badge", "price-total", "price-batch"):
+        assert_png(shot(screenshots, comfy, renderer, name))
 
 
 @needs_browser
-def test_queued_node_shows_progress_then_a_playable_video(served, screenshots):
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_queued_node_shows_progress_then_a_playable_video(served, screenshots, renderer):
     comfy, fal = served
     before = fal.count("submit")
-    run_scenario("run", comfy, screenshots)
-    assert fal.count("submit") - before == 2  # one job per renderer, each paid once
-    assert_png(screenshots / "run-progress.png")
-    assert_png(screenshots / "run-preview.png")
+    run_scenario("run", comfy, screenshots, renderer)
+    assert fal.count("submit") - before == 1  # paid once; the two unchanged copies queued after it cost nothing
+    assert_png(shot(screenshots, comfy, renderer, "run-progress"))
+    assert_png(shot(screenshots, comfy, renderer, "run-preview"))
 
 
 @needs_browser
-def test_jobs_panel_collects_an_interrupted_job_without_a_second_submit(served, screenshots):
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_jobs_panel_collects_an_interrupted_job_without_a_second_submit(served, screenshots, renderer):
     comfy, fal = served
     submits = fal.count("submit")
     saved = set((comfy.base / "output" / "kling-video").glob("*.mp4"))
     fal.inject("file", delay=30)  # the download hangs until the user interrupts it
     try:
-        run_scenario("jobs", comfy, screenshots)
+        run_scenario("jobs", comfy, screenshots, renderer)
     finally:
         fal.clear_injections()
     assert fal.count("submit") - submits == 1
     assert len(set((comfy.base / "output" / "kling-video").glob("*.mp4")) - saved) == 1  # the collected one
+    assert_png(shot(screenshots, comfy, renderer, "jobs-panel"))
 
 
 @needs_browser
-def test_key_from_the_settings_dialog_runs_a_job_and_shows_up_nowhere_else(served_without_key, screenshots):
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_key_from_the_settings_dialog_runs_a_job_and_shows_up_nowhere_else(served_without_key, screenshots, renderer):
     comfy, fal = served_without_key
-    run_scenario("keys", comfy, screenshots, KLING_TEST_KEY=KEY)
-    assert fal.count("submit") == 1
+    keys_files = list((comfy.base / "user").rglob("keys.json"))
+    for path in keys_files:  # the other renderer's run stored one: each run starts without a key
+        path.unlink()
+    submits = fal.count("submit")
+    run_scenario("keys", comfy, screenshots, renderer, KLING_TEST_KEY=KEY)
+    assert fal.count("submit") - submits == 1
     [keys_file] = (comfy.base / "user").rglob("keys.json")
     assert KEY in keys_file.read_text()  # where the dialog stores it, and the only place
     assert KEY not in comfy.log()

@@ -6,7 +6,9 @@ import {
   ROUTE, ageText, collectRoute, costText, isCollectable, rowTitle, shortId, spendText, stateText,
 } from "./kling_jobs_logic.js";
 
-let panel = null; // the tab's element while the tab is open
+// The tab's element, from render() until destroy(). render() may run before the element is in the page
+// (frontend 1.4x and later call it on an element not yet connected), so a refresh draws into it regardless.
+let panel = null;
 let drawn = 0; // refresh counter: an older answer never overwrites a newer one
 
 function h(tag, props = {}, ...children) {
@@ -54,23 +56,24 @@ function card(job) {
   return el;
 }
 
-function draw(data) {
+function draw(el, data) {
   const empty = data.jobs.length ? null : h("p", { textContent: "No Kling jobs yet." });
-  panel.querySelector(".kling-jobs-spend").textContent = spendText(data.spend_today_usd, data.cap_usd);
-  panel.querySelector(".kling-jobs-body").replaceChildren(...data.jobs.map(card), ...[empty].filter(Boolean));
+  el.querySelector(".kling-jobs-spend").textContent = spendText(data.spend_today_usd, data.cap_usd);
+  el.querySelector(".kling-jobs-body").replaceChildren(...data.jobs.map(card), ...[empty].filter(Boolean));
 }
 
 async function refresh() {
-  if (!panel?.isConnected) return;
+  const el = panel;
+  if (!el) return;
   const mine = ++drawn;
   try {
     const r = await api.fetchApi(ROUTE);
     const data = await r.json();
     if (!r.ok) throw new Error(data.error ?? `HTTP ${r.status}`);
-    if (mine === drawn && panel?.isConnected) draw(data);
+    if (mine === drawn && panel === el) draw(el, data);
   } catch (e) {
-    if (mine === drawn && panel?.isConnected) {
-      panel.querySelector(".kling-jobs-body").replaceChildren(h("p", { textContent: `Could not list jobs: ${e.message ?? e}` }));
+    if (mine === drawn && panel === el) {
+      el.querySelector(".kling-jobs-body").replaceChildren(h("p", { textContent: `Could not list jobs: ${e.message ?? e}` }));
     }
   }
 }
@@ -89,9 +92,9 @@ function render(el) {
 
 let pending = null;
 function refreshSoon() {
-  // "executed" arrives once per output node: one refresh for a burst of them
+  // "executed" arrives once per output node: one refresh for a burst of them; none while the tab is shut
   clearTimeout(pending);
-  pending = setTimeout(refresh, 300);
+  pending = setTimeout(() => panel?.isConnected && refresh(), 300);
 }
 
 app.registerExtension({

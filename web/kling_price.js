@@ -4,7 +4,7 @@
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import {
-  MODE_BYPASS, MODE_NEVER, badgeText, promptLines, runCount, total, totalText, willRun,
+  MODE_BYPASS, MODE_NEVER, badgeText, controlsChange, promptLines, queueCopies, runCount, total, totalText, willRun,
 } from "./kling_price_logic.js";
 
 const PREFIX = "KlingVideo_";
@@ -17,6 +17,8 @@ const UNKNOWN = { usd: null, text: "price unknown" };
 // event, so a light poll compares each Kling node's values with those last priced.
 const POLL_MS = 250;
 const TOTAL_CLASS = "kling-price-total";
+// Bumped each time a node's badge text changes; the Vue node renderer watches it (see setBadge).
+const REVISION = Symbol("kling price badge revision");
 
 const isKling = (node) => {
   const type = node?.comfyClass ?? node?.type;
@@ -45,16 +47,16 @@ async function requestQuote(node, values, signature) {
   if (node.klingSignature === signature) node.klingQuote = quote; // a later change has its own request
 }
 
-// The LiteGraph graph as kling_price_logic.js reads it.
+// The LiteGraph graph as kling_price_logic.js reads it. Links through the node's own methods: frontend 1.5x
+// deprecates reading input.link and output.links (a console warning at each read).
 function graphView(graph) {
   const node = (id) => graph.getNodeById(id);
-  const link = (id) => graph.getLink?.(id) ?? graph.links?.get?.(id) ?? graph.links?.[id];
   const def = (id) => node(id)?.constructor?.nodeData ?? {};
   return {
-    upstream: (id) => (node(id)?.inputs ?? []).filter((i) => i.link != null).map((i) => link(i.link))
+    upstream: (id) => (node(id)?.inputs ?? []).map((_, slot) => node(id).getInputLink(slot))
       .filter((l) => l && node(l.origin_id)).map((l) => ({ id: l.origin_id, slot: l.origin_slot })),
-    downstream: (id) => (node(id)?.outputs ?? []).flatMap((o) => o.links ?? []).map(link)
-      .filter((l) => l && node(l.target_id)).map((l) => l.target_id),
+    downstream: (id) => (node(id)?.outputs ?? []).flatMap((_, slot) => node(id).getOutputNodes(slot) ?? [])
+      .map((target) => target.id),
     mode: (id) => node(id)?.mode ?? 0,
     isOutputNode: (id) => !!def(id).output_node,
     outputIsList: (id, slot) => !!def(id).output_is_list?.[slot],
@@ -62,6 +64,7 @@ function graphView(graph) {
     // they run: ×N.
     listLength: (id) => node(id)?.type === PROMPT_LIST || node(id)?.comfyClass === PROMPT_LIST
       ? promptLines(node(id).widgets?.find((w) => w.name === "prompts")?.value) : null,
+    changesEachQueue: (id) => controlsChange(node(id)?.widgets),
   };
 }
 
@@ -85,18 +88,33 @@ function attach(node) {
   node.klingQuote = PENDING;
   node.klingBadge = badge(PENDING.text);
   node.badges ??= [];
-  // A function badge is read at every draw; it renders in both the classic canvas and the Vue node
-  // renderer (onDrawForeground does not run in the latter).
-  node.badges.push(() => node.klingBadge);
+  // A function badge renders in both renderers (onDrawForeground does not run in the Vue one). The classic
+  // canvas calls it at every draw. The Vue node renderer (frontend 1.3x to 1.5x) calls it inside a computed
+  // and calls it again only when reactive state it read has changed: there is no "refresh this node's
+  // badges" call. The frontend's own price badge of an API node works the same way: it reads the priced
+  // widget values from the reactive widget store, and a per-node pricing revision that its asynchronous
+  // evaluation bumps when a price arrives. This badge reads a revision of its own, kept on the node's
+  // widget list (reactive in the Vue renderer: the list it renders the node's widgets from).
+  node.badges.push(() => {
+    void node.widgets?.[REVISION];
+    return node.klingBadge;
+  });
 }
 
 function setBadge(node, text) {
   if (node.klingBadge.text === text) return;
   node.klingBadge = badge(text);
-  node.setDirtyCanvas?.(true, true);
-  // The Vue node renderer copies a node's data and refreshes the copy on a change of a tracked property;
-  // setting the title to itself is such a change and alters nothing.
-  if (node.graph && typeof node.title === "string") node.title = node.title; // eslint-disable-line no-self-assign
+  node.setDirtyCanvas?.(true, true); // the classic canvas
+  // A symbol key: not an array index, so no code walking the widgets sees it, and never serialized.
+  if (node.widgets) node.widgets[REVISION] = (node.widgets[REVISION] ?? 0) + 1; // the Vue node renderer
+}
+
+// How many copies of the graph Run queues: the number beside Run. The frontend keeps it in its queue
+// settings store, which the extension manager hands to extensions as `queueSettings` (1.32 to 1.58; it is
+// not in the typed ExtensionManager interface). 1 when absent.
+function batchCount() {
+  const count = Number(app.extensionManager?.queueSettings?.batchCount);
+  return Number.isInteger(count) && count > 0 ? count : 1;
 }
 
 const totalButton = {
@@ -104,8 +122,14 @@ const totalButton = {
   tooltip: "Price of the Kling nodes this graph will run, at their current settings (click for each node)",
   class: TOTAL_CLASS,
   onClick: () => {
-    const lines = [...klingNodes(app.rootGraph ?? app.graph)].map(({ node, view, runs }) =>
-      `${node.title}: ${badgeText(node.klingQuote, runCount(view, node.id))}${runs ? "" : " (not run: bypassed, muted or feeding no output)"}`);
+    const batch = batchCount();
+    const lines = [...klingNodes(app.rootGraph ?? app.graph)].map(({ node, view, runs }) => {
+      const copies = queueCopies(view, node.id, batch);
+      const queued = copies > 1 ? `, ×${copies} queued copies` : "";
+      return `${node.title}: ${badgeText(node.klingQuote, runCount(view, node.id))}${queued}` +
+        (runs ? "" : " (not run: bypassed, muted or feeding no output)");
+    });
+    if (batch > 1) lines.push(`batch count ${batch}: a copy that changes nothing a Kling node reads is not paid again`);
     app.extensionManager?.toast?.add({
       severity: "info", summary: totalButton.label, detail: lines.join(" · ") || "No Kling node", life: 10000,
     });
@@ -114,10 +138,12 @@ const totalButton = {
 
 function showTotal(text) {
   totalButton.label = text || " ";
-  // The action bar is drawn from the extension object once; its label is updated in place.
+  // The action bar renders the button once, from the extension object, with no way to update its label: it
+  // is written in place. Frontend 1.3x draws a PrimeVue button (the label in .p-button-label), 1.4x and
+  // later a plain <button><i></i><span>label</span></button> (no <span> on narrow screens).
   for (const el of document.querySelectorAll(`.${TOTAL_CLASS}`)) {
     el.style.display = text ? "" : "none";
-    const label = el.querySelector(".p-button-label");
+    const label = el.querySelector(".p-button-label") ?? el.querySelector("span");
     if (label && label.textContent !== text) label.textContent = text;
   }
 }
@@ -125,6 +151,7 @@ function showTotal(text) {
 function sync() {
   const graph = app.rootGraph ?? app.graph;
   if (!graph) return;
+  const batch = batchCount();
   const counted = [];
   for (const { node, view, runs } of klingNodes(graph)) {
     attach(node);
@@ -136,7 +163,7 @@ function sync() {
     }
     const count = runCount(view, node.id);
     setBadge(node, badgeText(node.klingQuote, count));
-    if (runs) counted.push({ usd: node.klingQuote.usd, runs: count });
+    if (runs) counted.push({ usd: node.klingQuote.usd, runs: count == null ? null : count * queueCopies(view, node.id, batch) });
   }
   showTotal(totalText(total(counted)));
 }

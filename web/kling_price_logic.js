@@ -55,6 +55,8 @@ export function totalText({ usd, unknown, count }) {
  *   isOutputNode(id)      -> true for nodes ComfyUI runs for their own sake (save, preview)
  *   outputIsList(id, slot)-> /object_info's output_is_list
  *   listLength(id, slot)  -> items a list output gives per run, or null when only running it tells
+ *   changesEachQueue(id)  -> true when a widget of the node changes after (or before) each queued copy: a
+ *                            seed-like widget whose control_after_generate is not "fixed"
  */
 
 /**
@@ -100,4 +102,38 @@ function leadsToOutput(view, id, seen) {
 /** How many prompts the Kling Prompt List node's text holds (non-empty lines, as the node counts them). */
 export function promptLines(text) {
   return String(text ?? "").split(/\r\n|\r|\n/).filter((line) => line.trim()).length;
+}
+
+/**
+ * How many of the `batch` copies of the graph that Run queues make node `id` run again. Copies are
+ * identical unless a widget with a control_after_generate other than "fixed" changes between them, on the
+ * node or on one of the nodes it depends on; an identical copy is answered from ComfyUI's cache (and a Kling
+ * node's take from its journal) at no cost, so only the first copy is paid.
+ */
+export function queueCopies(view, id, batch) {
+  const count = Number.isInteger(batch) && batch > 1 ? batch : 1;
+  return count > 1 && changesPerCopy(view, id, new Set()) ? count : 1;
+}
+
+function changesPerCopy(view, id, seen) {
+  if (seen.has(id)) return false;
+  seen.add(id);
+  // a bypassed node's own widgets feed nothing: its inputs pass through
+  if (view.mode(id) !== MODE_BYPASS && view.changesEachQueue(id)) return true;
+  return view.upstream(id).some(({ id: from }) => changesPerCopy(view, from, seen));
+}
+
+/**
+ * Whether a node's widgets change between queued copies: a widget (a seed) whose linked control widget says
+ * increment, decrement or randomize rather than "fixed". The control is named "control_after_generate" (or
+ * "control_before_generate" under that setting), or, where a frontend reads the server's default value as
+ * a name (1.4x with ComfyUI 0.33), after that value: it is known by its choices.
+ */
+export function controlsChange(widgets) {
+  return (widgets ?? []).some((widget) => (widget?.linkedWidgets ?? []).some((control) => {
+    const values = control?.options?.values;
+    const isControl = /^control_(after|before)_generate$/.test(control?.name ?? "") ||
+      (Array.isArray(values) && values.includes("fixed") && values.includes("randomize"));
+    return isControl && control.value !== "fixed";
+  }));
 }

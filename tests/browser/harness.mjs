@@ -3,7 +3,9 @@
 //
 // A scenario is one script, run by tests/test_browser.py (or by hand) with:
 //   COMFY_URL       the ComfyUI to drive (required)
+//   KLING_RENDERER  the node renderer: "classic" (the LiteGraph canvas, default) or "vue" (Nodes 2.0)
 //   SCREENSHOT_DIR  where shot() writes PNGs (default: no screenshots)
+//   SCREENSHOT_TAG  added to each PNG's name: <name>-<tag>.png (default: none)
 //   CHROMIUM        the browser binary (default: /usr/bin/chromium)
 // It exits 0 when every check passed, 1 with the failed check's message otherwise.
 import fs from "node:fs";
@@ -14,6 +16,10 @@ import { chromium } from "playwright-core";
 
 const COMFY_URL = process.env.COMFY_URL;
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || "";
+const SCREENSHOT_TAG = process.env.SCREENSHOT_TAG || "";
+export const RENDERER = process.env.KLING_RENDERER || "classic";
+if (!["classic", "vue"].includes(RENDERER)) throw new Error(`KLING_RENDERER must be classic or vue, not ${RENDERER}`);
+export const VUE = RENDERER === "vue";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
   "--disable-component-update", "--disable-sync"];
@@ -29,14 +35,28 @@ export function check(condition, message) {
   if (!condition) throw new CheckFailed(message);
 }
 
-/** Poll `fn` in the page until it returns something truthy; fail with `message` (and the last value). */
+/** Poll `fn` in the page until it returns something truthy; fail with `message`. Returns that value when it
+ * is plain data (a string, a number, JSON-able objects), else true: a page object such as the app's graph
+ * is cyclic and huge, and copying it out of the page would fail. */
 export async function until(page, fn, arg, message, timeout = 30000) {
+  let handle;
   try {
-    const handle = await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-    return await handle.jsonValue();
+    handle = await page.waitForFunction(fn, arg, { timeout, polling: 100 });
   } catch (e) {
     if (e.name !== "TimeoutError") throw e;
     throw new CheckFailed(`${message} (waited ${timeout / 1000} s)`);
+  }
+  try {
+    return await handle.evaluate((value) => {
+      if (typeof value !== "object" || value === null) return typeof value === "function" ? true : value;
+      try {
+        return JSON.parse(JSON.stringify(value)) ?? true;
+      } catch {
+        return true;
+      }
+    });
+  } finally {
+    await handle.dispose();
   }
 }
 
@@ -60,8 +80,12 @@ export async function scenario(name, body) {
       outside.push(route.request().url());
       return route.fulfill({ status: 404, contentType: "text/plain", body: "" });
     });
-    // The "try the new node renderer" banner would sit over the top of every screenshot.
-    await context.addInitScript(() => localStorage.setItem("vueNodesBannerDismissed", "true"));
+    // The "try the new node renderer" banner (frontend 1.3x) would sit over the top of every screenshot, its
+    // "prefer the legacy design?" prompt over the bottom.
+    await context.addInitScript(() => {
+      localStorage.setItem("vueNodesBannerDismissed", "true");
+      localStorage.setItem("comfy.vueNodesMigration.dismissed", "true");
+    });
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (e) => log("page error:", e.message));
     log(`${name}: chromium ${context.browser()?.version() ?? ""} on ${COMFY_URL}`);
@@ -78,23 +102,35 @@ export async function scenario(name, body) {
   process.exit(code);
 }
 
-/** Open ComfyUI and wait for the app as the frontend's own tests do; pick the node renderer (settings are
- * kept by the server, so every scenario says which one it wants). */
-export async function openComfy(page, { vueNodes = false } = {}) {
+/** Open ComfyUI and wait for the app as the frontend's own tests do; pick the node renderer, KLING_RENDERER's
+ * unless told (settings are kept by the server, so every scenario says which one it wants). */
+export async function openComfy(page, { vueNodes = VUE } = {}) {
   await page.goto(COMFY_URL);
-  await until(page, () => window.app && window.app.extensionManager && window.app.graph, null,
+  await until(page, () => Boolean(window.app && window.app.extensionManager && window.app.graph), null,
     "the ComfyUI app did not start", 60000);
   await page.evaluate(async (on) => {
     const settings = window.app.extensionManager.setting;
     if (settings.get("Comfy.VueNodes.Enabled") !== on) await settings.set("Comfy.VueNodes.Enabled", on);
   }, vueNodes);
+  log(`frontend ${await page.evaluate(() => window.__COMFYUI_FRONTEND_VERSION__ ?? "?")}, ` +
+    `${vueNodes ? "Vue node renderer" : "classic canvas"}`);
 }
 
-/** Save a PNG of the page (or of `clip`: {x, y, width, height}) as SCREENSHOT_DIR/<name>.png. */
+/** Whether the page's frontend is `version` ("1.49") or later. */
+export async function frontendAtLeast(page, version) {
+  const have = (await page.evaluate(() => window.__COMFYUI_FRONTEND_VERSION__ ?? "0")).split(".").map(Number);
+  const want = version.split(".").map(Number);
+  for (let i = 0; i < want.length; i++) {
+    if ((have[i] ?? 0) !== want[i]) return (have[i] ?? 0) > want[i];
+  }
+  return true;
+}
+
+/** Save a PNG of the page (or of `clip`: {x, y, width, height}) as SCREENSHOT_DIR/<name>[-<tag>].png. */
 export async function shot(page, name, { clip } = {}) {
   if (!SCREENSHOT_DIR) return;
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  const file = path.join(SCREENSHOT_DIR, `${name}${SCREENSHOT_TAG ? `-${SCREENSHOT_TAG}` : ""}.png`);
   await page.screenshot({ path: file, clip });
   log(`screenshot ${file}`);
 }
@@ -125,6 +161,12 @@ export async function addNode(page, type, pos, widgets = {}) {
 export async function nodeClip(page, id, margin = 12) {
   return page.evaluate(([id, margin]) => {
     const { app, LiteGraph } = window;
+    const element = document.querySelector(`[data-node-id="${id}"]`); // the Vue node renderer's
+    if (element) {
+      const box = element.getBoundingClientRect();
+      return { x: Math.max(0, box.x - margin), y: Math.max(0, box.y - margin), width: box.width + 2 * margin,
+        height: box.height + 2 * margin };
+    }
     const node = app.graph.getNodeById(id);
     const rect = app.canvas.canvas.getBoundingClientRect();
     const top = 2 * LiteGraph.NODE_TITLE_HEIGHT + 12; // badges sit on a row above the title bar
@@ -154,16 +196,59 @@ export async function badgeTexts(page, id) {
     .map((b) => (typeof b === "function" ? b() : b)?.text).filter(Boolean), id);
 }
 
-/** Wait until one of node `id`'s badges reads `expected`. */
+/** Set the control (increment, randomize, fixed...) of node `id`'s widget `name`, whatever the frontend
+ * calls the control widget. */
+export async function setControl(page, id, name, mode) {
+  await page.evaluate(([id, name, mode]) => {
+    const widget = window.app.graph.getNodeById(id).widgets.find((w) => w.name === name);
+    const [control] = widget.linkedWidgets ?? [];
+    if (!control) throw new Error(`${name} has no control widget`);
+    control.value = mode;
+  }, [id, name, mode]);
+}
+
+/** The texts the Vue node renderer shows in node `id`'s badges (none in the classic canvas). */
+export async function shownBadgeTexts(page, id) {
+  return page.evaluate((id) => [...document.querySelectorAll(`[data-node-id="${id}"] *`)]
+    .filter((e) => e.children.length === 0 && /^\$|price|×/.test(e.textContent.trim())).map((e) => e.textContent.trim()), id);
+}
+
+/** Wait until one of node `id`'s badges reads `expected`: as the canvas draws it (a function badge is called
+ * at each draw) and, in the Vue node renderer, on the page. */
 export async function badge(page, id, expected, timeout = 10000) {
   try {
     await until(page, ([id, expected]) => (window.app.graph.getNodeById(id)?.badges ?? [])
       .some((b) => (typeof b === "function" ? b() : b)?.text === expected), [id, expected], "", timeout);
+    if (VUE) {
+      await until(page, ([id, expected]) => [...document.querySelectorAll(`[data-node-id="${id}"] *`)]
+        .some((e) => e.children.length === 0 && e.textContent.trim() === expected), [id, expected], "", timeout);
+    }
   } catch (e) {
     if (!(e instanceof CheckFailed)) throw e;
     throw new CheckFailed(`the badges of node ${id} never read ${JSON.stringify(expected)}: they read ` +
-      JSON.stringify(await badgeTexts(page, id)));
+      `${JSON.stringify(await badgeTexts(page, id))}` +
+      (VUE ? `, the Vue node shows ${JSON.stringify(await shownBadgeTexts(page, id))}` : ""));
   }
+}
+
+/** Click Run (frontend 1.49 labels its queue-mode menu "Run" too: the queue button has a test id). */
+export async function clickRun(page) {
+  const byId = page.getByTestId("queue-button");
+  await (await byId.count() ? byId : page.getByRole("button", { name: "Run", exact: true })).first().click();
+}
+
+/** Set the number beside Run: how many copies of the graph Run queues (the frontend's queue settings). */
+export async function setBatchCount(page, count) {
+  await page.evaluate((count) => { window.app.extensionManager.queueSettings.batchCount = count; }, count);
+}
+
+/** Load example_workflows/<name>.json as the template browser does (from the server's template route). */
+export async function loadTemplate(page, name, pack = "comfyui-kling-video") {
+  return page.evaluate(async ([pack, name]) => {
+    const workflow = await (await fetch(`/api/workflow_templates/${pack}/${name}.json`)).json();
+    await window.app.loadGraphData(workflow, true, true, name);
+    return workflow.nodes.map((n) => ({ id: n.id, type: n.type }));
+  }, [pack, name]);
 }
 
 /** Wait until the total next to the Run button reads `expected`. */

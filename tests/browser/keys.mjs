@@ -3,7 +3,7 @@
 // the prompt, the page's storage, GET /settings or GET /history. (tests/test_browser.py then searches every
 // file ComfyUI wrote, the outputs' metadata included.)
 //   KLING_TEST_KEY  the key the fake fal.ai accepts
-import { addNode, check, checkPlays, connect, emptyGraph, log, openComfy, playablePreview, scenario,
+import { addNode, clickRun, check, checkPlays, connect, emptyGraph, log, openComfy, playablePreview, scenario,
   until } from "./harness.mjs";
 
 const KEY = process.env.KLING_TEST_KEY;
@@ -29,7 +29,7 @@ scenario("keys", async ({ page }) => {
   const kling = await addNode(page, "KlingVideo_V26Pro_TextToVideo", [420, 80], { prompt: `a red kite (${Date.now()})` });
   const save = await addNode(page, "SaveVideo", [880, 80]);
   await connect(page, kling, 0, save, "video");
-  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await clickRun(page);
   const video = await playablePreview(page);
   checkPlays(video);
   log(`generation with the stored key succeeded: ${video.src}`);

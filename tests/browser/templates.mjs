@@ -6,6 +6,8 @@
 import { check, log, openComfy, scenario, shot, until } from "./harness.mjs";
 
 const PACK = "comfyui-kling-video";
+// the template browser: a PrimeVue dialog up to frontend 1.3x, a plain role="dialog" from 1.4x
+const DIALOG = '.p-dialog, [role="dialog"]';
 const ALLOWED_MISSING = new Set((process.env.ALLOWED_MISSING || "").split(",").filter(Boolean));
 
 // What the page holds about the load that just happened.
@@ -16,14 +18,23 @@ function loadReport([saved]) {
   for (const node of saved.nodes) {
     const live = app.graph.getNodeById(node.id);
     const def = live?.constructor?.nodeData?.input ?? {};
-    const inputs = new Set([...Object.keys(def.required ?? {}), ...Object.keys(def.optional ?? {})]);
+    const specs = { ...def.required, ...def.optional };
+    const inputs = new Set(Object.keys(specs));
+    // A widget newer than the saved workflow (ComfyUI 0.33's SaveVideo keeps a legacy `codec` beside its
+    // `format` choice) has no saved value: it loads at its default.
+    const fallback = (name) => {
+      const [type, options] = specs[name] ?? [];
+      const first = Array.isArray(type) ? type[0] : options?.options?.[0]; // a combo's, or a dynamic combo's
+      return options?.default ?? (typeof first === "object" && first !== null ? first.key : first);
+    };
     // widgets_values lines up with the widgets that serialize; compare those that are node inputs (the
     // frontend's own, such as an audio player, may normalise their placeholder)
     const serialized = (live?.widgets ?? []).filter((w) => w.options?.serialize !== false && w.serialize !== false);
     serialized.forEach((w, i) => {
       const before = node.widgets_values?.[i];
       const after = now[node.id]?.widgets_values?.[i];
-      if (inputs.has(w.name) && JSON.stringify(before) !== JSON.stringify(after)) {
+      const newer = before === undefined && i >= (node.widgets_values?.length ?? 0) && after === fallback(w.name);
+      if (inputs.has(w.name) && !newer && JSON.stringify(before) !== JSON.stringify(after)) {
         widgets.push(`${node.type} #${node.id}: ${w.name} saved ${JSON.stringify(before)}, loaded ${JSON.stringify(after)}`);
       }
     });
@@ -90,12 +101,12 @@ scenario("templates", async ({ page }) => {
   await page.getByText(PACK, { exact: true }).click();
   for (const name of names) {
     // a card fetches its picture when scrolled into view (and shows it as a blob:)
-    await page.locator(".p-dialog").getByText(name, { exact: true }).first().scrollIntoViewIfNeeded();
+    await page.locator(DIALOG).getByText(name, { exact: true }).first().scrollIntoViewIfNeeded();
     for (let t = 0; t < 100 && !served.has(name); t++) await page.waitForTimeout(100);
     check(served.get(name) === 200, `the ${name} card's ${PACK}/${name}.jpg answered ${served.get(name) ?? "nothing"}`);
   }
   const broken = await until(page, () => {
-    const imgs = [...document.querySelectorAll(".p-dialog img")];
+    const imgs = [...document.querySelectorAll(".p-dialog img, [role='dialog'] img")];
     return imgs.every((i) => i.complete) && imgs.filter((i) => !i.naturalWidth).map((i) => i.alt || i.src);
   }, null, "the template pictures did not finish loading");
   check(!broken.length, `pictures that did not show: ${broken.join(", ")}`);
@@ -103,10 +114,10 @@ scenario("templates", async ({ page }) => {
   await shot(page, "templates");
   const name = names.includes("kling_2.6_pro_text_to_video") ? "kling_2.6_pro_text_to_video" : names[0];
   await page.evaluate(() => window.app.graph.clear());
-  await page.locator(".p-dialog").getByText(name, { exact: true }).first().click();
+  await page.locator(DIALOG).getByText(name, { exact: true }).first().click();
   const types = await page.evaluate(async ([pack, name]) =>
     (await (await fetch(`/api/workflow_templates/${pack}/${name}.json`)).json()).nodes.map((n) => n.type).sort(), [PACK, name]);
-  await until(page, (types) => !document.querySelector(".p-dialog") &&
+  await until(page, (types) => !document.querySelector(".p-dialog, [role='dialog']") &&
     JSON.stringify(window.app.graph.nodes.map((n) => n.type).sort()) === JSON.stringify(types), types,
     `clicking the ${name} card did not open it`);
   log(`template browser: ${names.length} thumbnails, ${name} opened from its card`);

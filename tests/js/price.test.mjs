@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  MODE_BYPASS, MODE_NEVER, badgeText, formatUsd, promptLines, runCount, total, totalText, willRun,
+  MODE_BYPASS, MODE_NEVER, badgeText, formatUsd, controlsChange, promptLines, queueCopies, runCount, total, totalText, willRun,
 } from "../../web/kling_price_logic.js";
 
 const fal = (usd) => ({ usd, text: usd == null ? "price unknown" : "", provider: "fal", provider_title: "fal.ai", reference_usd: usd });
@@ -113,4 +113,40 @@ test("the prompt list counts its non-empty lines, as the node does", () => {
   assert.equal(promptLines("a fox\n\n  \nan owl\r\na hare\n"), 3);
   assert.equal(promptLines(""), 0);
   assert.equal(promptLines(undefined), 0);
+});
+
+test("batch count: only copies that differ are paid; an unchanged copy is answered from the cache", () => {
+  // nodes whose control_after_generate widget is not "fixed" (their value changes between queued copies)
+  const view = (nodes, links, changing) => ({ ...graph(nodes, links), changesEachQueue: (id) => changing.includes(id) });
+  const nodes = { seed: {}, img: {}, kling: {}, save: { output: true } };
+  const links = [["seed", 0, "img"], ["img", 0, "kling"], ["kling", 0, "save"]];
+  assert.equal(queueCopies(view(nodes, links, []), "kling", 3), 1); // three identical copies: one paid run
+  assert.equal(queueCopies(view(nodes, links, ["seed"]), "kling", 3), 3); // a seed upstream changes each copy
+  assert.equal(queueCopies(view(nodes, links, ["kling"]), "kling", 3), 3); // the node's own widget changes
+  assert.equal(queueCopies(view(nodes, links, ["save"]), "kling", 3), 1); // downstream changes do not matter
+  assert.equal(queueCopies(view(nodes, links, ["seed"]), "kling", 1), 1);
+  assert.equal(queueCopies(view(nodes, links, ["seed"]), "kling", undefined), 1); // a frontend without one
+  // a bypassed node's widget reaches nothing; what is upstream of it still does
+  const bypassed = { ...nodes, img: { mode: MODE_BYPASS } };
+  assert.equal(queueCopies(view(bypassed, links, ["img"]), "kling", 3), 1);
+  assert.equal(queueCopies(view(bypassed, links, ["seed"]), "kling", 3), 3);
+  // a cycle is not a valid prompt, but must not loop
+  assert.equal(queueCopies(view({ a: {}, kling: {} }, [["a", 0, "kling"], ["kling", 0, "a"]], []), "kling", 2), 1);
+});
+
+test("a seed whose control is not fixed changes between queued copies", () => {
+  const seed = (value, name = "control_after_generate") => [{ name: "seed", value: 1, linkedWidgets: [{ name, value }] }, { name, value }];
+  assert.equal(controlsChange(seed("fixed")), false);
+  assert.equal(controlsChange(seed("increment")), true);
+  assert.equal(controlsChange(seed("randomize")), true);
+  assert.equal(controlsChange(seed("randomize", "control_before_generate")), true);
+  assert.equal(controlsChange([{ name: "take", value: 0 }]), false); // the Kling take has no control
+  // frontend 1.49 names the control after ComfyUI 0.33's default value ("fixed"): known by its choices
+  const values = ["fixed", "increment", "decrement", "randomize"];
+  const named = (value) => [{ name: "value", value: 3, linkedWidgets: [{ name: "fixed", value, options: { values } }] }];
+  assert.equal(controlsChange(named("fixed")), false);
+  assert.equal(controlsChange(named("increment")), true);
+  // a linked widget that is not a control (an image upload button) says nothing
+  assert.equal(controlsChange([{ name: "image", value: "a.png", linkedWidgets: [{ name: "upload", value: "x" }] }]), false);
+  assert.equal(controlsChange(undefined), false);
 });

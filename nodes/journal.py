@@ -155,7 +155,7 @@ class Journal:
         wait and ask again, as one of them may be refused and give its reservation back. Raises
         SpendCapReached when what is spent (or reserved by submits that can no longer be given back) leaves
         no room."""
-        cap = daily_cap()
+        cap = settings.max_usd()
         if cap is None:
             return True
         with locked(self.spend_lock_path):
@@ -183,17 +183,12 @@ class Journal:
             if spend is not None:
                 self.record_spend(spend)
             reservations = self._reservations()
-            if reservations.pop(rid, None) is not None or self.reservations_path.exists():
+            if reservations.pop(rid, None) is not None:  # (earlier days' entries go at the next write)
                 _atomic_write(self.reservations_path, json.dumps(reservations, indent=1, sort_keys=True))
 
 
 class SpendCapReached(KlingError):
     pass
-
-
-def daily_cap() -> Optional[float]:
-    """KLING_VIDEO_MAX_USD in dollars, None when unset; SettingsError when it is not a number."""
-    return settings.max_usd()
 
 
 def _today() -> str:

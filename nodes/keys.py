@@ -32,7 +32,6 @@ MAX_LENGTH = 4096
 HINT_MIN_LENGTH = 12  # below this, four characters would give away too much of the key
 
 
-
 class BadKey(KlingError, ValueError):
     """A key that cannot be sent (it travels in an HTTP header): names the variable, never shows the key."""
 

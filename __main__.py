@@ -14,6 +14,6 @@ _pack = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = _pack
 _spec.loader.exec_module(_pack)
 
-from comfyui_kling_video.nodes.cli import main  # noqa: E402
+from comfyui_kling_video.nodes.cli.main import main  # noqa: E402
 
 sys.exit(main())

@@ -24,7 +24,7 @@ from _pack import load_pack  # noqa: E402  (benchmarks/_pack.py)
 
 def measure(fake, jobs: int, poll: bool, tmp: pathlib.Path):
     from comfyui_kling_video.nodes.catalog import variant
-    from comfyui_kling_video.nodes.job import Job, Limits
+    from comfyui_kling_video.nodes.jobs.runner import Job, Limits
     from comfyui_kling_video.nodes.request import prepare
 
     latencies, requests = [], []

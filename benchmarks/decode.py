@@ -1,4 +1,4 @@
-"""Decode speed and peak memory: nodes/media_out.py against ComfyUI's own decoder.
+"""Decode speed and peak memory: nodes/media_out/decode.py against ComfyUI's own decoder.
 
     python benchmarks/decode.py --video PATH [--comfyui-dir DIR] [--repeat 3]
 
@@ -43,7 +43,7 @@ if which == "ours":
     pack = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = pack
     spec.loader.exec_module(pack)
-    from comfyui_kling_video.nodes import media_out as module
+    from comfyui_kling_video.nodes.media_out import decode as module
     baseline = vm("VmRSS")
     t0 = time.perf_counter()
     result = module.decode_video(video)

@@ -18,7 +18,7 @@ import _pack  # benchmarks/_pack.py
 
 def load_pack():
     _pack.load_pack()
-    from comfyui_kling_video.nodes import media_in
+    from comfyui_kling_video.nodes.media_in import encode as media_in
     return media_in
 
 

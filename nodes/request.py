@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from . import media_in
+from .media_in import encode as media_in
 from .catalog import DURATIONS_3_15, MEDIA_KINDS, PROMPT_MAX, Field, Variant
-from .errors import InputError
+from .core.errors import InputError
 
 
 _VOICE_REF = re.compile(r"<<<voice_(\d+)>>>")

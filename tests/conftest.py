@@ -38,7 +38,7 @@ def fal_env(monkeypatch, tmp_path):
         monkeypatch.setenv("FAL_RUN_HOST", fake.host)
         monkeypatch.setenv("FAL_REST_HOST", fake.host)
         monkeypatch.setenv("SSL_CERT_FILE", str(fake.ca_path))
-        from comfyui_kling_video.nodes import http
+        from comfyui_kling_video.nodes.core import http
         http.ssl_context.cache_clear()
         monkeypatch.setenv("KLING_VIDEO_HOME", str(tmp_path / "kling-home"))  # journal and spend log
         yield fake
@@ -85,7 +85,7 @@ def any_provider(request, monkeypatch, tmp_path):
         for var, value in env.items():
             monkeypatch.setenv(var, value.format(host=fake.host, base=fake.base_url))
         monkeypatch.setenv("SSL_CERT_FILE", str(fake.ca_path))
-        from comfyui_kling_video.nodes import http
+        from comfyui_kling_video.nodes.core import http
         http.ssl_context.cache_clear()
         yield name, fake
         http.ssl_context.cache_clear()

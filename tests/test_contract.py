@@ -16,7 +16,7 @@ import warnings
 
 import pytest
 
-from comfyui_kling_video.nodes import help_pages
+from comfyui_kling_video.nodes.devtools import help_pages
 
 REFRESH = "`.venv/bin/python . contract --write`"
 

@@ -6,9 +6,9 @@ import os
 import pytest
 
 from comfyui_kling_video.nodes.catalog import variant
-from comfyui_kling_video.nodes.errors import KlingError
-from comfyui_kling_video.nodes.job import Limits, generate
-from comfyui_kling_video.nodes.journal import Journal
+from comfyui_kling_video.nodes.core.errors import KlingError
+from comfyui_kling_video.nodes.jobs.runner import Limits, generate
+from comfyui_kling_video.nodes.jobs.journal import Journal
 from comfyui_kling_video.nodes.request import prepare
 
 T2V = variant("t2v")

@@ -8,7 +8,9 @@ import pytest
 
 from media import make_mp4, make_png, make_wav
 
-from comfyui_kling_video.nodes import cli, help_pages, providers
+from comfyui_kling_video.nodes.cli import main as cli
+from comfyui_kling_video.nodes.devtools import help_pages
+from comfyui_kling_video.nodes import providers
 from comfyui_kling_video.nodes.catalog import CATALOG
 
 HELPERS = ("KlingVideo_Shot", "KlingVideo_Element", "KlingVideo_DynamicMask", "KlingVideo_CameraControl")

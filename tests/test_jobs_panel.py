@@ -14,11 +14,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from comfyui_kling_video.nodes import jobs_panel, jobs_routes
+from comfyui_kling_video.nodes.jobs import panel as jobs_panel
+from comfyui_kling_video.nodes.comfyui import jobs_routes
 from comfyui_kling_video.nodes.catalog import variant
-from comfyui_kling_video.nodes.errors import Interrupted
-from comfyui_kling_video.nodes.job import generate, request_hash
-from comfyui_kling_video.nodes.journal import Journal
+from comfyui_kling_video.nodes.core.errors import Interrupted
+from comfyui_kling_video.nodes.jobs.runner import generate, request_hash
+from comfyui_kling_video.nodes.jobs.journal import Journal
 from comfyui_kling_video.nodes.request import prepare
 from conftest import wait_for
 

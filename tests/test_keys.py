@@ -14,10 +14,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from comfyui_kling_video.nodes import errors, keys, keys_routes, providers
+from comfyui_kling_video.nodes.core import errors, keys
+from comfyui_kling_video.nodes.comfyui import keys_routes
+from comfyui_kling_video.nodes import providers
 from comfyui_kling_video.nodes.catalog import variant
-from comfyui_kling_video.nodes.errors import KlingError, MissingCredentials
-from comfyui_kling_video.nodes.job import generate
+from comfyui_kling_video.nodes.core.errors import KlingError, MissingCredentials
+from comfyui_kling_video.nodes.jobs.runner import generate
 from comfyui_kling_video.nodes.providers import aimlapi, fal, kling, vercel
 from comfyui_kling_video.nodes.request import prepare
 from conftest import PROVIDER_KEYS, SECRET

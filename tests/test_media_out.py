@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 
 
 import media  # noqa: E402  (tests/ is on sys.path: conftest.py)
-from comfyui_kling_video.nodes import media_out as mo  # noqa: E402  (the pack, loaded by conftest.py)
+from comfyui_kling_video.nodes.media_out import decode as mo  # noqa: E402  (the pack, loaded by conftest.py)
 
 W, H, FPS, SECONDS, RATE = 640, 360, 24, 2.0, 44100
 N = round(FPS * SECONDS)

@@ -13,11 +13,11 @@ import sys
 import av
 import pytest
 
-from comfyui_kling_video.nodes import jobs_panel
+from comfyui_kling_video.nodes.jobs import panel as jobs_panel
 from comfyui_kling_video.nodes.catalog import variant
-from comfyui_kling_video.nodes.errors import Interrupted, KlingError, ProviderError
-from comfyui_kling_video.nodes.job import generate, request_hash
-from comfyui_kling_video.nodes.journal import Journal, SpendCapReached
+from comfyui_kling_video.nodes.core.errors import Interrupted, KlingError, ProviderError
+from comfyui_kling_video.nodes.jobs.runner import generate, request_hash
+from comfyui_kling_video.nodes.jobs.journal import Journal, SpendCapReached
 from comfyui_kling_video.nodes.request import prepare
 from conftest import wait_for
 
@@ -226,7 +226,7 @@ def test_kill_9_of_the_first_process_mid_download_hands_the_job_to_the_second(fa
 def test_a_request_being_run_elsewhere_is_waited_for_not_submitted(fal_env, tmp_path):
     """In one process too: a job holding the request's lock (another thread's, like a second ComfyUI
     worker) makes the same request wait, then read its result."""
-    from comfyui_kling_video.nodes.filelock import FileLock
+    from comfyui_kling_video.nodes.core.filelock import FileLock
     prepared = prepare(T2V, {"prompt": "held"})
     lock = FileLock(Journal().jobs / f"{request_hash(prepared)}.lock")
     assert lock.try_acquire()

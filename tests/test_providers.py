@@ -16,10 +16,10 @@ import torch
 from PIL import Image
 
 from comfyui_kling_video.nodes.catalog import CATALOG, variant
-from comfyui_kling_video.nodes.errors import InputError, KlingError
-from comfyui_kling_video.nodes.job import generate
-from comfyui_kling_video.nodes.journal import Journal
-from comfyui_kling_video.nodes.media_out import decode_video
+from comfyui_kling_video.nodes.core.errors import InputError, KlingError
+from comfyui_kling_video.nodes.jobs.runner import generate
+from comfyui_kling_video.nodes.jobs.journal import Journal
+from comfyui_kling_video.nodes.media_out.decode import decode_video
 from comfyui_kling_video.nodes.request import prepare
 from conftest import SECRET
 

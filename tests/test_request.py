@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from comfyui_kling_video.nodes.catalog import CATALOG, variant
-from comfyui_kling_video.nodes.errors import InputError
-from comfyui_kling_video.nodes.media_in import PNG_MAX_PIXELS, encode_image
+from comfyui_kling_video.nodes.core.errors import InputError
+from comfyui_kling_video.nodes.media_in.encode import PNG_MAX_PIXELS, encode_image
 from comfyui_kling_video.nodes.request import prepare
 
 I2V = variant("i2v")

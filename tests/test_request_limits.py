@@ -19,9 +19,9 @@ import pytest
 from PIL import Image
 
 from comfyui_kling_video.nodes.catalog import variant
-from comfyui_kling_video.nodes.errors import InputError
-from comfyui_kling_video.nodes.job import generate
-from comfyui_kling_video.nodes.journal import Journal
+from comfyui_kling_video.nodes.core.errors import InputError
+from comfyui_kling_video.nodes.jobs.runner import generate
+from comfyui_kling_video.nodes.jobs.journal import Journal
 from comfyui_kling_video.nodes.providers import aimlapi, fal, kling, vercel
 from comfyui_kling_video.nodes.request import prepare
 from conftest import SECRET

@@ -11,9 +11,9 @@ import av
 import pytest
 
 from comfyui_kling_video.nodes.catalog import variant
-from comfyui_kling_video.nodes.errors import KlingError, ProviderError
-from comfyui_kling_video.nodes.job import generate, request_hash
-from comfyui_kling_video.nodes.journal import Journal, SpendCapReached
+from comfyui_kling_video.nodes.core.errors import KlingError, ProviderError
+from comfyui_kling_video.nodes.jobs.runner import generate, request_hash
+from comfyui_kling_video.nodes.jobs.journal import Journal, SpendCapReached
 from comfyui_kling_video.nodes.request import prepare
 from conftest import wait_for
 

@@ -9,7 +9,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from comfyui_kling_video.nodes import jobs_routes, keys, keys_routes
+from comfyui_kling_video.nodes.comfyui import jobs_routes, keys_routes
+from comfyui_kling_video.nodes.core import keys
 
 KEY = "fal-key-0123456789abcdef-1a2b"
 

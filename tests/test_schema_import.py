@@ -14,9 +14,10 @@ import sys
 import pytest
 import torch
 
-from comfyui_kling_video.nodes import catalog, schema_import
-from comfyui_kling_video.nodes.catalog_enums import LIPSYNC_VOICES
-from comfyui_kling_video.nodes.job import generate
+from comfyui_kling_video.nodes import catalog
+from comfyui_kling_video.nodes.devtools import schema_import
+from comfyui_kling_video.nodes.catalog.enums import LIPSYNC_VOICES
+from comfyui_kling_video.nodes.jobs.runner import generate
 from comfyui_kling_video.nodes.request import prepare
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -7,7 +7,9 @@ import re
 
 import pytest
 
-from comfyui_kling_video.nodes import jobs_panel, media_out, settings
+from comfyui_kling_video.nodes.jobs import panel as jobs_panel
+from comfyui_kling_video.nodes.media_out import decode as media_out
+from comfyui_kling_video.nodes.core import settings
 from test_cli import cli, fal_cli_env
 
 

@@ -18,7 +18,7 @@ def get(name: str):
 
 
 def has_credentials(name: str) -> bool:
-    from ..errors import MissingCredentials
+    from ..core.errors import MissingCredentials
     try:
         get(name).credentials()
         return True
@@ -29,8 +29,8 @@ def has_credentials(name: str) -> bool:
 def choose(variant, requested: str = "auto") -> str:
     """The provider to use: the one asked for, or with `auto` the first in ORDER that serves the variant and
     has credentials set."""
-    from .. import keys
-    from ..errors import InputError, MissingCredentials
+    from ..core import keys
+    from ..core.errors import InputError, MissingCredentials
     if requested and requested != "auto":
         if requested not in variant.providers:
             raise InputError("provider", f"{requested!r} does not serve {variant.display_name}; "

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
-from .. import http
-from ..errors import JobFailed, ProviderError
+from ..core import http
+from ..core.errors import JobFailed, ProviderError
 from .base import Client, Handle, env_base_url, env_credential, split_mode, walk_media
 from .body_limits import RequestLimits, check_fits
 

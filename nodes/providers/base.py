@@ -7,9 +7,9 @@ from typing import Any, AsyncIterator, Callable, Optional
 
 import os
 
-from .. import keys
-from ..errors import MissingCredentials, ProviderError
-from ..media_in import Media
+from ..core import keys
+from ..core.errors import MissingCredentials, ProviderError
+from ..media_in.encode import Media
 
 
 def env_credential(var: str, title: str, key_help: str) -> str:

@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .. import settings
-from ..errors import InputError
-from ..media_in import Media
+from ..core import settings
+from ..core.errors import InputError
+from ..media_in.encode import Media
 from .base import walk_media
 
 

@@ -14,9 +14,9 @@ from typing import AsyncIterator, Optional
 
 import aiohttp
 
-from .. import http
-from ..errors import JobFailed, ProviderError
-from ..media_in import Media
+from ..core import http
+from ..core.errors import JobFailed, ProviderError
+from ..media_in.encode import Media
 from .base import Client, Handle, env_credential, walk_media
 from .body_limits import RequestLimits, body_bytes, files_of
 

@@ -13,8 +13,8 @@ import hmac
 import json
 import time
 
-from .. import http, keys
-from ..errors import JobFailed, MissingCredentials, ProviderError
+from ..core import http, keys
+from ..core.errors import JobFailed, MissingCredentials, ProviderError
 from .base import Client, Handle, env_base_url, walk_media, split_mode
 from .body_limits import RequestLimits, check_fits
 

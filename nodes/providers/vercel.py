@@ -11,9 +11,9 @@ import asyncio
 import base64
 import re
 
-from .. import http
-from ..errors import JobFailed, ProviderError
-from ..media_in import Media
+from ..core import http
+from ..core.errors import JobFailed, ProviderError
+from ..media_in.encode import Media
 from .base import Client, Handle, env_base_url, env_credential, split_mode
 from .body_limits import RequestLimits, check_fits
 

@@ -34,8 +34,7 @@ import time
 import uuid
 from typing import Any
 
-from .common import (DONE, FILE_ROUTE, QUEUED, RUNNING, C, E, FakeServer, Issue, R, S, check_fields,
-                     DEFAULT_VIDEO, image_problem, js_type, parse_data_uri)
+from .common import (DONE, FILE_ROUTE, QUEUED, RUNNING, C, E, FakeServer, Issue, R, S, check_fields, DEFAULT_VIDEO, image_problem, js_type, parse_data_uri)
 
 MODEL_I2V = "klingai/video-v2-6-pro-image-to-video"
 MODEL_T2V = "klingai/video-v2-6-pro-text-to-video"

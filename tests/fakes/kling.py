@@ -39,8 +39,7 @@ import time
 import uuid
 from typing import Any
 
-from .common import (DEFAULT_VIDEO, FILE_ROUTE, QUEUED, RUNNING, C, E, FakeServer, Issue, R, S,
-                     b64decode_strict, check_fields, image_problem, js_type, numeric_id)
+from .common import (DEFAULT_VIDEO, FILE_ROUTE, QUEUED, RUNNING, C, E, FakeServer, Issue, R, S, b64decode_strict, check_fields, image_problem, js_type, numeric_id)
 
 MODELS = ["kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master",
           "kling-v2-5-turbo", "kling-v2-6", "kling-v3"]

@@ -52,8 +52,7 @@ import time
 import uuid
 from typing import Any
 
-from .common import (DEFAULT_VIDEO, DONE, FILE_ROUTE, C, E, FakeServer, Issue, R, Reset, S, b64decode_strict,
-                     check_fields, image_problem, join, js_type, numeric_id)
+from .common import (DEFAULT_VIDEO, DONE, FILE_ROUTE, C, E, FakeServer, Issue, R, Reset, S, b64decode_strict, check_fields, image_problem, join, js_type, numeric_id)
 
 # GatewayVideoModelId's Kling ids (vercel/ai packages/gateway/src/gateway-video-model-settings.ts); the
 # v2.5 turbo and v3.0 ones came after §4 was written.

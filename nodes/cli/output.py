@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .errors import InputError
+from ..core.errors import InputError
 
 
 @dataclass(frozen=True)

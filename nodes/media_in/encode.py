@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 from PIL import Image
 
-from .errors import InputError
+from ..core.errors import InputError
 
 MIN_SIDE = 300
 MAX_ASPECT = 2.5

@@ -27,14 +27,15 @@ from typing import Awaitable, Callable, Optional
 
 import aiohttp
 
-from . import http, providers, settings
-from .errors import Interrupted, JobFailed, KlingError, ProviderError, scrub
-from .filelock import FileLock
-from .providers.base import CancelUnsupported, Client, Handle
+from ..core import http, settings
+from .. import providers
+from ..core.errors import Interrupted, JobFailed, KlingError, ProviderError, scrub
+from ..core.filelock import FileLock
+from ..providers.base import CancelUnsupported, Client, Handle
 from .journal import LIVE, Journal, now_iso
-from .probe import MediaError, probe_audio, probe_video
-from .catalog import variant as find_variant
-from .request import Cost, PreparedRequest
+from ..media_out.probe import MediaError, probe_audio, probe_video
+from ..catalog import variant as find_variant
+from ..request import Cost, PreparedRequest
 
 log = logging.getLogger("kling_video")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import keys
+from ..core import keys
 from .route_guard import guarded as guard
 
 

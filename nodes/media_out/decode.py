@@ -17,7 +17,7 @@ import av
 import numpy as np
 import torch
 
-from . import settings
+from ..core import settings
 from .probe import MediaError, VideoInfo, _check_complete, _info, _open, probe_video  # noqa: F401 re-exported
 
 MAX_DECODE_BYTES_ENV = "KLING_VIDEO_MAX_DECODE_BYTES"

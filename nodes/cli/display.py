@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Optional, TextIO
 
-from .job import Update
+from ..jobs.runner import Update
 
 PLAIN_EVERY = 15.0  # a 3-minute job writes about a dozen progress lines to a log, not hundreds
 

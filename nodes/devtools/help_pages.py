@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from . import providers
-from .catalog import CATALOG, Field, Variant
-from .media_in import MAX_ASPECT, MAX_BYTES, MIN_SIDE
+from .. import providers
+from ..catalog import CATALOG, Field, Variant
+from ..media_in.encode import MAX_ASPECT, MAX_BYTES, MIN_SIDE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS_DIR = ROOT / "web" / "docs"
 SNAPSHOT = ROOT / "tests" / "contract_snapshot.json"
 HELP_PAGES_COMMAND = "python . help-pages"
@@ -142,29 +142,30 @@ def _raise(attr):
 
 def read_nodes() -> list[NodeDef]:
     """Every node the pack registers, in ComfyUI's order, read from its define_schema methods."""
-    package = __name__.rsplit(".", 1)[0]
-    ours = (f"{package}.comfy_nodes", f"{package}.comfy_helpers")
-    saved = {n: m for n, m in sys.modules.items() if n in ours or n.split(".")[0] in COMFY_MODULES}
+    adapter = __name__.rsplit(".", 2)[0] + ".comfyui"
+
+    def ours(name: str) -> bool:
+        return name == adapter or name.startswith(adapter + ".") or name.split(".")[0] in COMFY_MODULES
+
+    saved = {n: m for n, m in sys.modules.items() if ours(n)}
     for name in saved:
         del sys.modules[name]
     finder = _StandIn()
     sys.meta_path.insert(0, finder)
     try:
-        entry = importlib.import_module(f"{package}.comfy_nodes")
+        entry = importlib.import_module(f"{adapter}.nodes")
         classes = entry.all_nodes()
         return [_node_def(cls.define_schema()) for cls in classes]
     finally:
         sys.meta_path.remove(finder)
-        for name in [n for n in sys.modules if n in ours or n.split(".")[0] in COMFY_MODULES]:
+        for name in [n for n in sys.modules if ours(n)]:
             del sys.modules[name]
         sys.modules.update(saved)
-        parent = sys.modules[package]
-        for name in ours:
-            short = name.rsplit(".", 1)[1]
-            if name in saved:
-                setattr(parent, short, saved[name])
-            elif hasattr(parent, short):
-                delattr(parent, short)
+        parent, short = adapter.rsplit(".", 1)
+        if adapter in saved:
+            setattr(sys.modules[parent], short, saved[adapter])
+        elif hasattr(sys.modules[parent], short):
+            delattr(sys.modules[parent], short)
 
 
 def _node_def(schema: dict) -> NodeDef:

@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from . import job, providers, settings
-from .catalog import variant as find_variant
-from .errors import KlingError, scrub
+from . import runner as job
+from .. import providers
+from ..core import settings
+from ..catalog import variant as find_variant
+from ..core.errors import KlingError, scrub
 from .journal import Journal
 
 OUTPUT_SUBFOLDER = "kling-video"  # under ComfyUI's output folder; the nodes (comfy_nodes) save there too

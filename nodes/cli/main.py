@@ -15,14 +15,15 @@ import signal
 import sys
 from pathlib import Path
 
-from .catalog import CATALOG, STRUCT_KINDS, Variant
-from .errors import InputError, Interrupted, KlingError, MissingCredentials, scrub
-from .cli_display import Display, DisplayHandler
-from .job import generate
-from .journal import home as journal_home
-from . import cli_out, keys, providers, settings
-from .providers.base import walk_media
-from .request import prepare
+from ..catalog import CATALOG, STRUCT_KINDS, Variant
+from ..core.errors import InputError, Interrupted, KlingError, MissingCredentials, scrub
+from .display import Display, DisplayHandler
+from ..jobs.runner import generate
+from . import output as cli_out
+from ..core import keys, settings
+from .. import providers
+from ..providers.base import walk_media
+from ..request import prepare
 
 
 def _add_variant(sub, variant: Variant) -> None:
@@ -247,10 +248,10 @@ def main(argv=None) -> int:
         print(providers_table() if args.providers else markdown_table())
         return 0
     if args.command == "schema-import":
-        from . import schema_import
+        from ..devtools import schema_import
         return schema_import.main([args.file, args.endpoint_id])
     if args.command in ("help-pages", "contract"):
-        from . import help_pages
+        from ..devtools import help_pages
         return help_pages.help_pages_main(args.check) if args.command == "help-pages" else help_pages.contract_main(args.write)
     variant: Variant = args.variant
     display = Display()
@@ -269,7 +270,7 @@ def main(argv=None) -> int:
         providers.get(provider).credentials()
         display.title = providers.get(provider).TITLE
         prepared = prepare(variant, inputs, provider)
-        out_dir = journal_home() / "outputs"  # the journal's copy; --out gets its own
+        out_dir = settings.home() / "outputs"  # the journal's copy; --out gets its own
         print(f"estimated cost: {prepared.cost}", file=sys.stderr)
         display.start()
         started = True

@@ -8,12 +8,14 @@ from pathlib import Path
 import folder_paths
 from comfy_api.latest import ComfyExtension, InputImpl, io, ui
 
-from . import jobs_routes, providers, settings
-from .catalog import CATALOG, Field, Variant
-from .errors import Interrupted, MissingCredentials
-from .job import Update, generate
-from .jobs_panel import OUTPUT_SUBFOLDER
-from .request import prepare, quote
+from . import jobs_routes
+from .. import providers
+from ..core import settings
+from ..catalog import CATALOG, Field, Variant
+from ..core.errors import Interrupted, MissingCredentials
+from ..jobs.runner import Update, generate
+from ..jobs.panel import OUTPUT_SUBFOLDER
+from ..request import prepare, quote
 
 log = logging.getLogger("kling_video")
 
@@ -186,11 +188,11 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
             progress(Update("done", f"voice id {voice_id}", 1.0, done.request_id))
             return io.NodeOutput(voice_id, info, ui=ui.PreviewText(f"voice id: {voice_id}\n{info}"))
         if variant.output == "audio":
-            from .media_out import decode_audio
+            from ..media_out.decode import decode_audio
             audio = await asyncio.to_thread(decode_audio, str(done.path))
             progress(Update("done", f"done: est. {prepared.cost}", 1.0, done.request_id))
             return io.NodeOutput(audio, info + f" | {OUTPUT_SUBFOLDER}/{done.path.name}")
-        from .media_out import decode_video
+        from ..media_out.decode import decode_video
         decoded = await asyncio.to_thread(decode_video, str(done.path),
                                           all_frames=frames_consumed(cls.hidden.dynprompt, node_id))
         info += f" | {OUTPUT_SUBFOLDER}/{done.path.name}"
@@ -220,7 +222,7 @@ def register_routes() -> None:
     web/kling_price.js draws on every Kling node (the catalog stays the one source of prices)."""
     from aiohttp import web
     from server import PromptServer
-    from .catalog import variant as find
+    from ..catalog import variant as find
     from . import keys_routes
 
     routes = PromptServer.instance.routes
@@ -276,5 +278,5 @@ class KlingVideoExtension(ComfyExtension):
 
 def all_nodes() -> list[type[io.ComfyNode]]:
     """Every node class of the pack (also read without a running ComfyUI, by help_pages)."""
-    from .comfy_helpers import HELPER_NODES
+    from .helper_nodes import HELPER_NODES
     return list(NODES) + HELPER_NODES

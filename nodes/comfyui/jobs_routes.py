@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from . import jobs_panel
-from .errors import KlingError, MissingCredentials, ProviderError
+from ..jobs import panel as jobs_panel
+from ..core.errors import KlingError, MissingCredentials, ProviderError
 from .route_guard import guarded
 
 log = logging.getLogger("kling_video")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
-from .catalog_enums import EFFECT_SCENES, LIPSYNC_VOICES
-from .media_in import MediaLimits
+from .enums import EFFECT_SCENES, LIPSYNC_VOICES
+from ..media_in.encode import MediaLimits
 
 NEGATIVE_DEFAULT = "blur, distort, and low quality"
 # Kling's own API caps prompts at 2500 characters; fal passes them through.

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Any, Optional
 
-from .catalog_enums import EFFECT_SCENES, LIPSYNC_VOICES
+from ..catalog.enums import EFFECT_SCENES, LIPSYNC_VOICES
 
 PREFIX = "fal-ai/kling-video/"
 NO_DEFAULT = object()
@@ -863,7 +863,7 @@ def entry_source(schema: Schema, command: str = "") -> str:
 def _catalog_note(endpoint: str, key: str, node_id: str) -> str:
     """Warn when the endpoint, key or node id is already in the catalog (the draft would clash)."""
     try:
-        from .catalog import CATALOG
+        from ..catalog import CATALOG
     except ImportError:  # run without the pack's dependencies: skip the comparison
         return ""
     notes = []

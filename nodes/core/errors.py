@@ -4,9 +4,8 @@ from __future__ import annotations
 import os
 import re
 
-# Environment variables whose values must never be echoed.
-SECRET_ENV = ("FAL_KEY", "FAL_KEY_SECRET", "AIMLAPI_KEY", "AI_GATEWAY_API_KEY", "KLINGAI_ACCESS_KEY",
-              "KLINGAI_SECRET_KEY")
+from ..providers.registry import SECRET_ENV
+
 _JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
 
 _DATA_URI = re.compile(r"data:([\w/+.-]+);base64,[A-Za-z0-9+/=]{16,}")
@@ -31,11 +30,22 @@ def _secrets():
     """(label, value) of every key in the environment and in the keys file."""
     for name in SECRET_ENV:
         yield name, os.environ.get(name, "")
-    try:
-        from . import keys  # late: keys imports the journal, which imports this module
-        yield from keys.stored_items()
-    except Exception:  # the scrubber must never be what fails
-        return
+    for source in _stored_secrets:
+        try:
+            yield from source()
+        except Exception:  # the scrubber must never be what fails
+            continue
+
+
+# Where stored keys come from (the key store adds itself when imported): the scrubber sits below the store,
+# which raises this module's errors, so it is told rather than importing it.
+_stored_secrets: list = []
+
+
+def add_secret_source(source) -> None:
+    """`source()` yields (label, value) of secrets kept outside the environment."""
+    if source not in _stored_secrets:
+        _stored_secrets.append(source)
 
 
 class KlingError(Exception):

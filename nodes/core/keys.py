@@ -1,6 +1,6 @@
 """Provider keys: from the environment, else from the pack's own keys file.
 
-The file is <home>/keys.json (journal.home(): in ComfyUI its user directory's kling-video/, which none of
+The file is <home>/keys.json (settings.home(): in ComfyUI its user directory's kling-video/, which none of
 ComfyUI's routes serve), mode 0600 from its creation, replaced atomically. Keys are never ComfyUI settings
 (GET /settings hands those to any client) nor widget values (saved in workflows and PNG metadata).
 
@@ -16,18 +16,17 @@ import os
 import threading
 from pathlib import Path
 
-from .errors import KlingError
-from .journal import _atomic_write, home
+from ..providers import registry
+from ..providers.registry import DIALOG, ENV_PAIRS  # noqa: F401 (DIALOG: every missing-key message names it)
+from .errors import KlingError, add_secret_source
+from . import settings
+from .files import atomic_write
 
 log = logging.getLogger("kling_video")
 
 FILE_NAME = "keys.json"
-# Where a user without environment variables puts a key; every missing-key message says so.
-DIALOG = "store it in ComfyUI: Settings → Kling Video → API keys (no restart needed)"
 # Field labels for the dialog (after the provider's title: "fal.ai key", "Kling secret key").
 LABELS = {"KLINGAI_ACCESS_KEY": "access key", "KLINGAI_SECRET_KEY": "secret key"}
-# fal's own client also accepts the key as two variables; in the environment they count as FAL_KEY.
-ENV_PAIRS = {"FAL_KEY": ("FAL_KEY_ID", "FAL_KEY_SECRET")}
 MAX_LENGTH = 4096
 HINT_MIN_LENGTH = 12  # below this, four characters would give away too much of the key
 
@@ -41,13 +40,12 @@ _cache: dict = {"stat": None, "values": {}}
 
 
 def path() -> Path:
-    return home() / FILE_NAME
+    return settings.home() / FILE_NAME
 
 
 def providers() -> list[tuple[str, str, tuple[str, ...]]]:
     """(name, title, variables) per provider, in `auto` order; the provider modules are the source."""
-    from . import providers as p  # late: the provider modules import this one
-    return [(name, p.get(name).TITLE, tuple(p.get(name).ENV)) for name in p.ORDER]
+    return [(p.name, p.title, p.env) for p in registry.PROVIDERS]
 
 
 def known() -> tuple[str, ...]:
@@ -95,6 +93,8 @@ def stored_items() -> list[tuple[str, str]]:
     """Every stored (variable, key), for the scrubber."""
     return list(_stored().items())
 
+
+add_secret_source(stored_items)
 
 def secret(var: str) -> str:
     """The key for `var`: the environment's, else the stored one, else "". Every provider reads its keys
@@ -177,7 +177,7 @@ def _write(values: dict[str, str]) -> None:
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # mkstemp (inside _atomic_write) creates the file 0600, so the key is never readable by others, not
     # even between creation and rename.
-    _atomic_write(target, json.dumps(values, indent=1, sort_keys=True))
+    atomic_write(target, json.dumps(values, indent=1, sort_keys=True))
 
 
 def store(var: str, value: str) -> None:

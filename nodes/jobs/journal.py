@@ -16,14 +16,14 @@ import datetime as dt
 import json
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional
 
-from . import settings
-from .errors import KlingError, scrub
-from .filelock import locked
+from ..core import settings
+from ..core.errors import KlingError, scrub
+from ..core.filelock import locked
+from ..core.files import atomic_write
 
 log = logging.getLogger("kling_video")
 
@@ -37,28 +37,9 @@ LIVE = ("pending", "submitted", "completed", "downloaded", "cancelled")
 RESERVATION_FRESH_SECONDS = 300.0
 
 
-def home() -> Path:
-    """$KLING_VIDEO_HOME, else the pack's folder in ComfyUI's user directory, else ~/.kling-video."""
-    return settings.home()
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Journal:
     def __init__(self, root: Optional[Path] = None):
-        self.root = Path(root) if root else home()
+        self.root = Path(root) if root else settings.home()
         self.jobs = self.root / "jobs"
 
     def _path(self, key: str) -> Path:
@@ -79,7 +60,7 @@ class Journal:
 
     def put(self, key: str, record: dict) -> dict:
         record = {**record, "updated": time.time()}
-        _atomic_write(self._path(key), json.dumps(record, indent=1, sort_keys=True))
+        atomic_write(self._path(key), json.dumps(record, indent=1, sort_keys=True))
         return record
 
     def update(self, key: str, **changes) -> dict:
@@ -167,7 +148,7 @@ class Journal:
             if settled + in_flight + usd <= cap + 1e-9:
                 reservations[rid] = {"usd": usd, "time": time.time(), "pid": os.getpid(), "what": what,
                                      "day": _today()}
-                _atomic_write(self.reservations_path, json.dumps(reservations, indent=1, sort_keys=True))
+                atomic_write(self.reservations_path, json.dumps(reservations, indent=1, sort_keys=True))
                 return True
             if settled + usd > cap + 1e-9:
                 raise SpendCapReached(
@@ -184,7 +165,7 @@ class Journal:
                 self.record_spend(spend)
             reservations = self._reservations()
             if reservations.pop(rid, None) is not None:  # (earlier days' entries go at the next write)
-                _atomic_write(self.reservations_path, json.dumps(reservations, indent=1, sort_keys=True))
+                atomic_write(self.reservations_path, json.dumps(reservations, indent=1, sort_keys=True))
 
 
 class SpendCapReached(KlingError):

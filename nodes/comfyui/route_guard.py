@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from . import settings
+from ..core import settings
 
 log = logging.getLogger("kling_video")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from .catalog import DURATIONS_3_15
-from .errors import InputError
-from .comfy_nodes import CAMERA, CATEGORY, DYNAMIC_MASKS, ELEMENTS, SHOTS
-from .request import CAMERA_MOVES, parse_points
+from ..catalog import DURATIONS_3_15
+from ..core.errors import InputError
+from .nodes import CAMERA, CATEGORY, DYNAMIC_MASKS, ELEMENTS, SHOTS
+from ..request import CAMERA_MOVES, parse_points
 
 HELPERS = f"{CATEGORY}/helpers"
 

@@ -9,7 +9,7 @@ WEB_DIRECTORY = "./web"
 
 
 async def comfy_entrypoint():
-    from ..nodes.comfyui.nodes import KlingVideoExtension
+    from .nodes.comfyui.nodes import KlingVideoExtension
 
     return KlingVideoExtension()
 

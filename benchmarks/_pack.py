@@ -1,16 +1,8 @@
-"""Load the pack by file path under a fixed name: benchmarks need neither ComfyUI nor an installed pack."""
-import importlib.util
+"""The pack by file path under a fixed name: benchmarks need neither ComfyUI nor an installed pack."""
 import pathlib
-import sys
+import runpy
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+LOADER = ROOT / "nodes" / "devtools" / "pack_loader.py"
 
-
-def load_pack(root: pathlib.Path = ROOT):
-    if "comfyui_kling_video" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("comfyui_kling_video", root / "__init__.py",
-                                                      submodule_search_locations=[str(root)])
-        pack = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = pack
-        spec.loader.exec_module(pack)
-    return sys.modules["comfyui_kling_video"]
+load_pack = runpy.run_path(str(LOADER))["load_pack"]

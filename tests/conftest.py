@@ -1,7 +1,7 @@
 """Load the pack under a fixed package name, whatever its folder is called (as ComfyUI would)."""
-import importlib.util
 import logging
 import pathlib
+import runpy
 import sys
 import time
 
@@ -10,12 +10,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests import their helpers (media, fakes) as top-level modules
 
-if "comfyui_kling_video" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("comfyui_kling_video", ROOT / "__init__.py",
-                                                   submodule_search_locations=[str(ROOT)])
-    _pack = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _pack
-    _spec.loader.exec_module(_pack)
+runpy.run_path(str(ROOT / "nodes" / "devtools" / "pack_loader.py"))["load_pack"](ROOT)
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +38,16 @@ def fal_env(monkeypatch, tmp_path):
         monkeypatch.setenv("KLING_VIDEO_HOME", str(tmp_path / "kling-home"))  # journal and spend log
         yield fake
         http.ssl_context.cache_clear()
+
+
+@pytest.fixture
+def no_server_errors(caplog):
+    """aiohttp must never log an error (resets and truncations are on purpose, not crashes): for the fakes'
+    own tests (``pytestmark = pytest.mark.usefixtures("no_server_errors")``)."""
+    caplog.set_level(logging.WARNING)
+    yield
+    bad = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not bad, [r.getMessage() for r in bad]
 
 
 @pytest.fixture

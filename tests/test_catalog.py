@@ -14,7 +14,7 @@ from PIL import Image
 
 from comfyui_kling_video.nodes.catalog import CATALOG, EXCLUDED, EXCLUDED_ENDPOINTS, variant
 from comfyui_kling_video.nodes.core.errors import InputError
-from comfyui_kling_video.nodes.jobs.runner import generate
+from comfyui_kling_video.nodes.jobs.generate import generate
 from comfyui_kling_video.nodes.media_out.decode import decode_audio, decode_video
 from comfyui_kling_video.nodes.request import prepare
 from media import make_mp4, sine

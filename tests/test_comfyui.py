@@ -108,7 +108,7 @@ def test_every_catalog_node_and_helper_loads(comfy):
     from comfyui_kling_video.nodes.catalog import CATALOG
     info = comfy.get("/object_info")
     ids = [v.node_id for v in CATALOG] + ["KlingVideo_Shot", "KlingVideo_Element", "KlingVideo_DynamicMask",
-                                          "KlingVideo_CameraControl", "KlingVideo_PromptList"]
+                                          "KlingVideo_CameraControl", "KlingVideo_PromptList", "KlingVideo_VideoToFrames"]
     missing = [i for i in ids if i not in info]
     assert not missing, f"{missing}\n{comfy.log()[-3000:]}"
     assert not [l for l in comfy.log().splitlines() if "IMPORT FAILED" in l and "kling" in l.lower()]

@@ -7,8 +7,8 @@ type, or an output that moves, fails here. Additions are fine (refresh the snaps
 Retiring a node: never delete it. Keep its catalog entry (same node id, same inputs) so old workflows still
 load, and mark its schema `is_deprecated=True` (ComfyUI labels it deprecated and hides it from node search);
 its help page then says so and the snapshot records `"deprecated": true`. No node is retired yet; the first
-one adds a `deprecated` flag to `Variant` in nodes/catalog.py, passed as `is_deprecated` in
-nodes/comfy_nodes.py make_node. Renaming an input likewise means keeping the old name.
+one adds a `deprecated` flag to `Variant` in nodes/catalog/schema.py, passed as `is_deprecated` in
+nodes/comfyui/nodes.py make_node. Renaming an input likewise means keeping the old name.
 """
 import json
 import os

@@ -9,7 +9,6 @@ import base64
 import http.client
 import io
 import json
-import logging
 import re
 import socket
 import ssl
@@ -23,6 +22,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fakes import client
+from fakes.client import Resp
 from fakes.fal import SCHEMAS, FakeFal
 from media import make_mp4
 
@@ -49,42 +50,13 @@ AVATAR = KV + "ai-avatar/v2/pro"
 
 
 # ------------------------------------------------------------------------------------------ helpers
-class Resp:
-    def __init__(self, status, headers, data):
-        self.status, self.headers, self.data = status, headers, data
-
-    @property
-    def json(self):
-        return json.loads(self.data)
-
-    def header(self, name):
-        return self.headers.get(name.lower())
+pytestmark = pytest.mark.usefixtures("no_server_errors")
 
 
-def _conn(fal, timeout=5.0):
-    ctx = ssl.create_default_context(cafile=str(fal.ca_path))
-    return http.client.HTTPSConnection("127.0.0.1", fal.port, context=ctx, timeout=timeout)
-
-
-def call(fal, method, path, body=None, *, key=KEY, headers=None, raw=None, timeout=5.0) -> Resp:
-    """One request on a fresh connection. ``path`` may be a full URL returned by the fake."""
-    if path.startswith("https://"):
-        u = urlsplit(path)
-        assert u.netloc == fal.host
-        path = u.path + ("?" + u.query if u.query else "")
-    h = {} if key is None else {"Authorization": f"Key {key}"}
-    data = raw
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    h.update(headers or {})
-    c = _conn(fal, timeout)
-    try:
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
-    finally:
-        c.close()
+def call(fal, method, path, body=None, *, key=KEY, headers=None, **kw) -> Resp:
+    """One request on a fresh connection, with fal's ``Authorization: Key`` unless ``key`` is None."""
+    auth = {} if key is None else {"Authorization": f"Key {key}"}
+    return client.call(fal, method, path, body, headers={**auth, **(headers or {})}, **kw)
 
 
 def submit(fal, body=None, endpoint=I2V, **kw) -> Resp:
@@ -99,29 +71,13 @@ def status(fal, rid, logs="1", **kw) -> Resp:
 
 def read_sse(fal, rid, logs="1", timeout=10.0):
     """[(t, kind, payload)] with kind "data" or "comment", plus how the stream ended."""
-    c = _conn(fal, timeout)
+    c = client.connect(fal, timeout)
     c.request("GET", f"/fal-ai/kling-video/requests/{rid}/status/stream?logs={logs}",
               headers={"Authorization": f"Key {KEY}", "Accept": "text/event-stream"})
     r = c.getresponse()
     assert r.status == 200, r.read()
     ctype = r.getheader("Content-Type")
-    items, ended = [], "eof"
-    try:
-        while True:
-            line = r.readline()
-            if not line:
-                break
-            line = line.rstrip(b"\r\n")
-            if line.startswith(b"data: "):
-                items.append((time.monotonic(), "data", json.loads(line[6:])))
-            elif line.startswith(b":"):
-                items.append((time.monotonic(), "comment", line.decode()))
-            else:
-                assert line == b"", line
-    except (http.client.IncompleteRead, ConnectionError, ssl.SSLError) as exc:
-        ended = type(exc).__name__
-    finally:
-        c.close()
+    items, ended = client.read_events(c, r)
     return ctype, items, ended
 
 
@@ -143,15 +99,6 @@ def quick(tmp_path):
     """Short life cycle, for tests that are not about timing."""
     with FakeFal(tmp_path, key=KEY, video_bytes=VIDEO, queue_seconds=0.05, progress_seconds=0.05) as f:
         yield f
-
-
-@pytest.fixture(autouse=True)
-def no_server_errors(caplog):
-    """aiohttp must never log an error (resets and truncations are on purpose, not crashes)."""
-    caplog.set_level(logging.WARNING)
-    yield
-    bad = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert not bad, [r.getMessage() for r in bad]
 
 
 # ------------------------------------------------------------------------------------------ happy path
@@ -705,14 +652,9 @@ def test_inject_truncated_file_and_stream(quick):
     assert [p["status"] for _, k, p in items if k == "data"] == ["IN_QUEUE"]
     quick.wait_completed(rid)
     quick.inject("file", truncate_at=100)
-    c = _conn(quick)
-    c.request("GET", f"/files/{rid}/output.mp4")
-    r = c.getresponse()
-    assert r.status == 200 and int(r.getheader("Content-Length")) == len(VIDEO)
-    with pytest.raises(http.client.IncompleteRead) as info:
-        r.read()
-    assert info.value.partial == VIDEO[:100]
-    c.close()
+    code, length, partial = client.read_cut_short(quick, f"/files/{rid}/output.mp4")
+    assert code == 200 and length == len(VIDEO)
+    assert partial == VIDEO[:100]
     # with a Range the product can resume
     r = call(quick, "GET", f"/files/{rid}/output.mp4", key=None, headers={"Range": "bytes=100-"})
     assert r.status == 206 and r.data == VIDEO[100:]
@@ -782,18 +724,8 @@ def test_clean_shutdown_with_open_stream(tmp_path):
     fal.start()
     fal.hold = True
     rid = submit(fal).json["request_id"]
-    result = {}
-    reader = threading.Thread(target=lambda: result.update(out=read_sse(fal, rid)))
-    reader.start()
-    while fal.count("stream") == 0:
-        time.sleep(0.01)
-    time.sleep(0.1)
-    t = time.monotonic()
-    fal.stop()
-    assert time.monotonic() - t < 3
-    reader.join(3)
-    assert not reader.is_alive()
-    assert [p["status"] for _, k, p in result["out"][1] if k == "data"] == ["IN_QUEUE"]
+    _, items, _ = client.stop_during(fal, lambda: read_sse(fal, rid), lambda: fal.count("stream"))
+    assert [p["status"] for _, k, p in items if k == "data"] == ["IN_QUEUE"]
     assert set(threading.enumerate()) <= before
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", fal.port), timeout=1).close()

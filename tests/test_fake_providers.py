@@ -11,7 +11,6 @@ import hmac
 import http.client
 import io
 import json
-import logging
 import re
 import ssl
 import time
@@ -21,6 +20,7 @@ import pytest
 from PIL import Image
 
 from fakes.aimlapi import MODEL_I2V, MODEL_T2V, FakeAimlapi
+from fakes.client import call, connect, read_cut_short, read_events, stop_during
 from fakes.kling import FakeKling
 from fakes.tls import make_tls
 from fakes.vercel import FakeVercel
@@ -33,39 +33,7 @@ DROPPED = (http.client.RemoteDisconnected, ConnectionError, ssl.SSLError)
 
 
 # ------------------------------------------------------------------------------------------ helpers
-class Resp:
-    def __init__(self, status, headers, data):
-        self.status, self.headers, self.data = status, headers, data
-
-    @property
-    def json(self):
-        return json.loads(self.data)
-
-
-def _conn(fake, timeout=5.0):
-    ctx = ssl.create_default_context(cafile=str(fake.ca_path))
-    return http.client.HTTPSConnection("127.0.0.1", fake.port, context=ctx, timeout=timeout)
-
-
-def call(fake, method, path, body=None, *, headers=None, raw=None, timeout=5.0) -> Resp:
-    """One request on a fresh connection. ``path`` may be a full URL returned by the fake."""
-    if path.startswith("https://"):
-        u = urlsplit(path)
-        assert u.netloc == fake.host
-        path = u.path + ("?" + u.query if u.query else "")
-    h = {}
-    data = raw
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    h.update(headers or {})
-    c = _conn(fake, timeout)
-    try:
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
-    finally:
-        c.close()
+pytestmark = pytest.mark.usefixtures("no_server_errors")
 
 
 def image_bytes(w=400, h=400, fmt="PNG") -> bytes:
@@ -82,13 +50,6 @@ def data_uri(w=400, h=400, fmt="PNG", mime=None) -> str:
     return f"data:{mime or 'image/' + fmt.lower()};base64," + b64(image_bytes(w, h, fmt))
 
 
-def wait_for(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def check_download(fake, url):
     assert url.startswith(fake.base_url + "/files/") and url.endswith("/output.mp4")
     r = call(fake, "GET", url)  # no auth
@@ -96,15 +57,6 @@ def check_download(fake, url):
     r = call(fake, "GET", url, headers={"Range": "bytes=100-199"})
     assert r.status == 206 and r.data == VIDEO[100:200]
     assert r.headers["content-range"] == f"bytes 100-199/{len(VIDEO)}"
-
-
-@pytest.fixture(autouse=True)
-def no_server_errors(caplog):
-    """aiohttp must never log an error (resets and truncations are on purpose, not crashes)."""
-    caplog.set_level(logging.WARNING)
-    yield
-    bad = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert not bad, [r.getMessage() for r in bad]
 
 
 @pytest.fixture(scope="module")
@@ -345,14 +297,9 @@ def test_aiml_hold_and_injections(aiml):
     assert aiml_status(aiml, gid).status == 200 and time.monotonic() - t >= 0.19
     url = aiml_status(aiml, gid).json["video"]["url"]
     aiml.inject("file", truncate_at=100)
-    c = _conn(aiml)
-    c.request("GET", urlsplit(url).path)
-    resp = c.getresponse()
-    assert resp.status == 200 and int(resp.getheader("Content-Length")) == len(VIDEO)
-    with pytest.raises(http.client.IncompleteRead) as info:
-        resp.read()
-    assert info.value.partial == VIDEO[:100]
-    c.close()
+    code, length, partial = read_cut_short(aiml, urlsplit(url).path)
+    assert code == 200 and length == len(VIDEO)
+    assert partial == VIDEO[:100]
     aiml.inject("status", status=500)
     aiml.clear_injections()
     assert aiml_status(aiml, gid).status == 200
@@ -391,31 +338,15 @@ def v_i2v(**kw):
 
 def read_sse(fake, body, headers, path="/v3/ai/video-model", timeout=10.0):
     """(status, content type, [(kind, payload)], how it ended); kind "data" or "comment"."""
-    c = _conn(fake, timeout)
+    c = connect(fake, timeout)
     c.request("POST", path, body=json.dumps(body).encode(), headers={**headers, "Content-Type": "application/json"})
     r = c.getresponse()
     if r.status != 200:
         data = r.read()
         c.close()
         return r.status, r.getheader("Content-Type"), json.loads(data), "json"
-    items, ended = [], "eof"
-    try:
-        while True:
-            line = r.readline()
-            if not line:
-                break
-            line = line.rstrip(b"\r\n")
-            if line.startswith(b"data: "):
-                items.append(("data", json.loads(line[6:])))
-            elif line.startswith(b":"):
-                items.append(("comment", line.decode()))
-            else:
-                assert line == b"", line
-    except (http.client.IncompleteRead, ConnectionError, ssl.SSLError) as exc:
-        ended = type(exc).__name__
-    finally:
-        c.close()
-    return 200, r.getheader("Content-Type"), items, ended
+    items, ended = read_events(c, r)
+    return 200, r.getheader("Content-Type"), [(kind, payload) for _, kind, payload in items], ended
 
 
 def test_vercel_sse_happy_path(gw):
@@ -601,7 +532,7 @@ def test_vercel_sse_faults(gw):
 
 def test_vercel_hold_keeps_stream_pinging(gw):
     gw.hold = True
-    c = _conn(gw, 5)
+    c = connect(gw, 5)
     c.request("POST", "/v3/ai/video-model", body=json.dumps(v_i2v()).encode(),
               headers={**vh(), "Content-Type": "application/json"})
     r = c.getresponse()
@@ -902,21 +833,10 @@ def test_usable_from_async_code_with_aiohttp(tmp_path):
 
 
 def test_clean_shutdown_with_open_stream(tmp_path):
-    import threading
-
     gw = FakeVercel(tmp_path, key=KEY, video_bytes=VIDEO)
     gw.start()
     gw.hold = True
-    result = {}
-    reader = threading.Thread(target=lambda: result.update(out=read_sse(gw, v_i2v(), vh())))
-    reader.start()
-    wait_for(lambda: gw.submits())
-    time.sleep(0.1)
-    t = time.monotonic()
-    gw.stop()
-    assert time.monotonic() - t < 3
-    reader.join(3)
-    assert not reader.is_alive()
-    assert all(k == "comment" for k, _ in result["out"][2])
+    _, _, items, _ = stop_during(gw, lambda: read_sse(gw, v_i2v(), vh()), lambda: gw.submits())
+    assert all(k == "comment" for k, _ in items)
     gw.stop()  # idempotent
     assert gw.count("submit") == 1  # the log survives the server

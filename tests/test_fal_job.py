@@ -11,7 +11,8 @@ from PIL import Image
 
 from comfyui_kling_video.nodes.catalog import variant
 from comfyui_kling_video.nodes.core.errors import (InputError, Interrupted, JobFailed, MissingCredentials, ProviderError)
-from comfyui_kling_video.nodes.jobs.runner import Job, Limits, generate
+from comfyui_kling_video.nodes.jobs.generate import generate
+from comfyui_kling_video.nodes.jobs.runner import Job, Limits
 from comfyui_kling_video.nodes.request import PreparedRequest, estimate_cost, prepare
 
 KEY = "test-key-0123456789"

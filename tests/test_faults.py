@@ -7,7 +7,8 @@ import pytest
 
 from comfyui_kling_video.nodes.catalog import variant
 from comfyui_kling_video.nodes.core.errors import KlingError
-from comfyui_kling_video.nodes.jobs.runner import Limits, generate
+from comfyui_kling_video.nodes.jobs.generate import generate
+from comfyui_kling_video.nodes.jobs.runner import Limits
 from comfyui_kling_video.nodes.jobs.journal import Journal
 from comfyui_kling_video.nodes.request import prepare
 

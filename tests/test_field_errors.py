@@ -9,7 +9,7 @@ from PIL import Image
 
 from comfyui_kling_video.nodes.core import keys
 from comfyui_kling_video.nodes.catalog import variant
-from comfyui_kling_video.nodes.jobs.runner import generate
+from comfyui_kling_video.nodes.jobs.generate import generate
 from comfyui_kling_video.nodes.request import prepare
 from conftest import PROVIDER_KEYS
 from test_cli import cli, fal_cli_env

@@ -10,7 +10,8 @@ from media import make_mp4, make_png, make_wav
 
 from comfyui_kling_video.nodes.cli import main as cli
 from comfyui_kling_video.nodes.devtools import help_pages
-from comfyui_kling_video.nodes import providers
+from comfyui_kling_video.nodes.devtools.help_pages.pages import _prose
+from comfyui_kling_video.nodes.providers import registry
 from comfyui_kling_video.nodes.catalog import CATALOG
 
 HELPERS = ("KlingVideo_Shot", "KlingVideo_Element", "KlingVideo_DynamicMask", "KlingVideo_CameraControl")
@@ -49,9 +50,9 @@ def test_a_variant_page_shows_its_fields_prices_and_sources(pages):
             assert f"| `{name}` |" in page, (v.key, name)
         for name in v.providers:
             offer = v.offer(name)
-            row = f"| {providers.get(name).TITLE} (`{name}`) | `{offer.model}` | {offer.price.describe()} |"
+            row = f"| {registry.title(name)} (`{name}`) | `{offer.model}` | {offer.price.describe()} |"
             assert row in page, (v.key, name)
-            assert help_pages._prose(offer.price.source) in page, (v.key, name)
+            assert _prose(offer.price.source) in page, (v.key, name)
         assert f"python . {v.key} " in page and "--dry-run" in page
 
 

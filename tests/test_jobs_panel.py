@@ -18,7 +18,7 @@ from comfyui_kling_video.nodes.jobs import panel as jobs_panel
 from comfyui_kling_video.nodes.comfyui import jobs_routes
 from comfyui_kling_video.nodes.catalog import variant
 from comfyui_kling_video.nodes.core.errors import Interrupted
-from comfyui_kling_video.nodes.jobs.runner import generate, request_hash
+from comfyui_kling_video.nodes.jobs.generate import generate, request_hash
 from comfyui_kling_video.nodes.jobs.journal import Journal
 from comfyui_kling_video.nodes.request import prepare
 from conftest import wait_for

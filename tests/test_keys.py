@@ -16,10 +16,10 @@ from aiohttp import web
 
 from comfyui_kling_video.nodes.core import errors, keys
 from comfyui_kling_video.nodes.comfyui import keys_routes
-from comfyui_kling_video.nodes import providers
+from comfyui_kling_video.nodes.providers import select
 from comfyui_kling_video.nodes.catalog import variant
 from comfyui_kling_video.nodes.core.errors import KlingError, MissingCredentials
-from comfyui_kling_video.nodes.jobs.runner import generate
+from comfyui_kling_video.nodes.jobs.generate import generate
 from comfyui_kling_video.nodes.providers import aimlapi, fal, kling, vercel
 from comfyui_kling_video.nodes.request import prepare
 from conftest import PROVIDER_KEYS, SECRET
@@ -148,7 +148,7 @@ def test_each_provider_runs_a_job_with_a_stored_key(any_provider, tmp_path, capl
             keys.store(var, os.environ.pop(var))  # any_provider's monkeypatch restores the environment
     assert not any(os.environ.get(var) for var in VARS)
     v = variant("t2v")
-    assert providers.choose(v, "auto") == name  # `auto` sees the stored key
+    assert select.choose(v, "auto") == name  # `auto` sees the stored key
     _, done = asyncio.run(generate(lambda: prepare(v, {"prompt": "stored"}, name), tmp_path / "out"))
     assert done.path.read_bytes() == fake.video_bytes and len(fake.submits()) == 1
     assert SECRET not in caplog.text

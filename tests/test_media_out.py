@@ -1,4 +1,4 @@
-"""nodes/media_out.py on real H.264 + AAC files written by tests/media.py.
+"""nodes/media_out/decode.py on real H.264 + AAC files written by tests/media.py.
 
 The ComfyUI comparisons run when COMFYUI_DIR points at a ComfyUI checkout whose
 requirements are installed; they are skipped otherwise.

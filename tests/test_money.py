@@ -16,8 +16,9 @@ import pytest
 from comfyui_kling_video.nodes.jobs import panel as jobs_panel
 from comfyui_kling_video.nodes.catalog import variant
 from comfyui_kling_video.nodes.core.errors import Interrupted, KlingError, ProviderError
-from comfyui_kling_video.nodes.jobs.runner import generate, request_hash
-from comfyui_kling_video.nodes.jobs.journal import Journal, SpendCapReached
+from comfyui_kling_video.nodes.jobs.generate import generate, request_hash
+from comfyui_kling_video.nodes.jobs.journal import Journal
+from comfyui_kling_video.nodes.jobs.spend import SpendCapReached
 from comfyui_kling_video.nodes.request import prepare
 from conftest import wait_for
 
@@ -30,7 +31,7 @@ def t2v(tmp_path, prompt, provider="fal", **options):
 
 
 def spend_lines():
-    path = Journal().spend_path
+    path = Journal().spend.path
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
@@ -56,7 +57,7 @@ def test_unpriced_jobs_count_what_the_cap_counted(fal_env, tmp_path, monkeypatch
     [line] = spend_lines()
     assert line["price"] == pytest.approx(estimate) and line["price_known"] is False
     assert "upper estimate" in line["estimate"]
-    assert Journal().spent_today() == pytest.approx(estimate)
+    assert Journal().spend.spent_today() == pytest.approx(estimate)
 
 
 # -- hole 2: check and reservation in one step ---------------------------------------------------------
@@ -71,8 +72,8 @@ def test_two_jobs_started_together_cannot_both_pass_the_cap(fal_env, tmp_path, m
     results = asyncio.run(both())
     assert sorted(type(r).__name__ for r in results) == ["SpendCapReached", "tuple"]
     assert fal_env.count("submit") == 1
-    assert Journal().spent_today() == pytest.approx(0.70)
-    assert not json.loads(Journal().reservations_path.read_text())  # nothing left reserved
+    assert Journal().spend.spent_today() == pytest.approx(0.70)
+    assert not json.loads(Journal().spend.reservations_path.read_text())  # nothing left reserved
 
 
 def test_a_refused_submit_gives_its_reservation_back_to_the_waiting_job(fal_env, tmp_path, monkeypatch):
@@ -90,7 +91,7 @@ def test_a_refused_submit_gives_its_reservation_back_to_the_waiting_job(fal_env,
     first, second = asyncio.run(both())
     assert isinstance(first, ProviderError) and first.status == 422
     assert isinstance(second, tuple) and second[1].path.read_bytes() == fal_env.video_bytes
-    assert Journal().spent_today() == pytest.approx(0.70)
+    assert Journal().spend.spent_today() == pytest.approx(0.70)
 
 
 def cli(tmp_path, prompt, out, *extra):
@@ -108,7 +109,7 @@ def test_two_processes_cannot_both_pass_the_cap(fal_env, tmp_path, monkeypatch):
     assert fal_env.count("submit") == 1
     refused = next(err for p, (_, err) in zip(procs, results) if p.returncode == 1)
     assert "spend cap reached" in refused and "Traceback" not in refused
-    assert Journal().spent_today() == pytest.approx(0.70)
+    assert Journal().spend.spent_today() == pytest.approx(0.70)
 
 
 # -- hole 3: each submit attempt has its own id ----------------------------------------------------------

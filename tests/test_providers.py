@@ -17,7 +17,7 @@ from PIL import Image
 
 from comfyui_kling_video.nodes.catalog import CATALOG, variant
 from comfyui_kling_video.nodes.core.errors import InputError, KlingError
-from comfyui_kling_video.nodes.jobs.runner import generate
+from comfyui_kling_video.nodes.jobs.generate import generate
 from comfyui_kling_video.nodes.jobs.journal import Journal
 from comfyui_kling_video.nodes.media_out.decode import decode_video
 from comfyui_kling_video.nodes.request import prepare

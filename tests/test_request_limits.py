@@ -20,7 +20,7 @@ from PIL import Image
 
 from comfyui_kling_video.nodes.catalog import variant
 from comfyui_kling_video.nodes.core.errors import InputError
-from comfyui_kling_video.nodes.jobs.runner import generate
+from comfyui_kling_video.nodes.jobs.generate import generate
 from comfyui_kling_video.nodes.jobs.journal import Journal
 from comfyui_kling_video.nodes.providers import aimlapi, fal, kling, vercel
 from comfyui_kling_video.nodes.request import prepare
@@ -67,7 +67,7 @@ def test_media_too_large_for_a_provider_without_storage_are_refused_before_sendi
     assert limit_text in message and "HTTP 413" in message and "fal provider" in message, message
     assert "smaller image" in message and "at most about" in message, message
     assert wire_requests(fake) == []  # not even a status query: nothing was sent
-    assert Journal().spent_today() == 0
+    assert Journal().spend.spent_today() == 0
 
 
 @pytest.mark.parametrize("any_provider,size", [("kling", "5MB"), ("aimlapi", "5MB"), ("vercel", "1.1MB")],

@@ -12,8 +12,9 @@ import pytest
 
 from comfyui_kling_video.nodes.catalog import variant
 from comfyui_kling_video.nodes.core.errors import KlingError, ProviderError
-from comfyui_kling_video.nodes.jobs.runner import generate, request_hash
-from comfyui_kling_video.nodes.jobs.journal import Journal, SpendCapReached
+from comfyui_kling_video.nodes.jobs.generate import generate, request_hash
+from comfyui_kling_video.nodes.jobs.journal import Journal
+from comfyui_kling_video.nodes.jobs.spend import SpendCapReached
 from comfyui_kling_video.nodes.request import prepare
 from conftest import wait_for
 
@@ -72,7 +73,7 @@ def test_journal_records_every_step_and_spend(fal_env, tmp_path):
     [record] = journal.all()
     assert record["state"] == "downloaded" and record["request_id"] == done.request_id
     assert record["path"] == str(done.path) and record["endpoint"] == T2V.endpoint
-    [line] = journal.spend_path.read_text().splitlines()
+    [line] = journal.spend.path.read_text().splitlines()
     spend = json.loads(line)
     assert {"time", "provider", "endpoint", "request_id", "seconds", "audio", "price"} <= set(spend)
     assert spend["price"] == pytest.approx(0.70) and spend["audio"] is True and spend["seconds"] == 5

@@ -1,6 +1,6 @@
 """`schema-import`: a catalog entry printed from fal's typed schema of an endpoint (issue 7).
 
-The printed entry is executed in the catalog module's namespace, as it would run once pasted, and the
+The printed entry is executed in the fal entries module's namespace, as it would run once pasted, and the
 Variant it makes is compared with the schema as transcribed by hand below (not by the importer), with
 the catalog entries written before the command existed, and with the fake fal's own schema check."""
 import asyncio
@@ -15,9 +15,10 @@ import pytest
 import torch
 
 from comfyui_kling_video.nodes import catalog
+from comfyui_kling_video.nodes.catalog import fal_entries
 from comfyui_kling_video.nodes.devtools import schema_import
 from comfyui_kling_video.nodes.catalog.enums import LIPSYNC_VOICES
-from comfyui_kling_video.nodes.jobs.runner import generate
+from comfyui_kling_video.nodes.jobs.generate import generate
 from comfyui_kling_video.nodes.request import prepare
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -34,8 +35,8 @@ def run(path, endpoint):
 
 
 def load(source: str) -> catalog.Variant:
-    """The printed block run as if pasted into nodes/catalog.py."""
-    namespace = dict(vars(catalog), CATALOG=())
+    """The printed block run as if pasted into nodes/catalog/fal_entries.py."""
+    namespace = dict(vars(fal_entries), CATALOG=())
     exec(compile(source, "<schema-import output>", "exec"), namespace)
     (entry,) = namespace["CATALOG"]
     assert isinstance(entry, catalog.Variant)
@@ -341,7 +342,7 @@ def test_cli_prints_the_entry():
     assert r.returncode == 0, r.stderr
     entry = load(r.stdout)
     assert entry.endpoint == "fal-ai/kling-video/o1/reference-to-video"
-    assert "is already in nodes/catalog.py as 'o1-pro-r2v'" in r.stdout  # a reviewer is told it exists
+    assert "is already in the catalog (nodes/catalog/) as 'o1-pro-r2v'" in r.stdout  # a reviewer is told it exists
 
 
 @needs_appendix

@@ -1,4 +1,4 @@
-"""Every KLING_VIDEO_* setting is read and checked in one place (nodes/settings.py), before any request: a bad
+"""Every KLING_VIDEO_* setting is read and checked in one place (nodes/core/settings.py), before any request: a bad
 value is one line naming the variable and the rule, the CLI exits 2, and the provider never hears of it."""
 import logging
 import os

@@ -8,7 +8,7 @@ import pytest
 
 from comfyui_kling_video.nodes.catalog import variant
 from comfyui_kling_video.nodes.core.errors import ProviderError
-from comfyui_kling_video.nodes.jobs.runner import generate
+from comfyui_kling_video.nodes.jobs.generate import generate
 from comfyui_kling_video.nodes.jobs.journal import Journal
 from comfyui_kling_video.nodes.providers.vercel import video_location
 from comfyui_kling_video.nodes.request import prepare

@@ -7,9 +7,9 @@ export function collectRoute(hash) {
   return `${ROUTE}/${encodeURIComponent(hash)}/collect`;
 }
 
-// Journal states with a paid result that was never saved; the server's rule is job.COLLECTABLE, and its
+// Journal states with a paid result that was never saved; the server's rule is COLLECTABLE in nodes/jobs/states.py, and its
 // collect route refuses anything else, so a stale table can at worst show a button that answers 409.
-export const COLLECTABLE_STATES = ["submitted", "completed"];
+export const COLLECTABLE_STATES = ["submitted", "completed", "cancelled"];
 
 export function isCollectable(job) {
   // A job this ComfyUI is running right now is collected by the node that runs it.

@@ -18,11 +18,13 @@ from pathlib import Path
 from ..catalog import CATALOG, STRUCT_KINDS, Variant
 from ..core.errors import InputError, Interrupted, KlingError, MissingCredentials, scrub
 from .display import Display, DisplayHandler
-from ..jobs.runner import generate
+from ..jobs.generate import generate
+from ..media_out.kinds import KINDS
 from . import output as cli_out
 from ..core import keys, settings
-from .. import providers
-from ..providers.base import walk_media
+from ..providers import registry, select
+from ..providers.body_limits import upload_plan
+from ..providers.wire_format import walk_media
 from ..request import prepare
 
 
@@ -150,22 +152,22 @@ def _print_dry_run(variant: Variant, inputs: dict, requested: str) -> None:
     if not prepared_by:
         raise next(iter(refused.values()))  # the inputs are wrong for everyone
     for name in names:
-        module = providers.get(name)
+        module, title = select.get(name), registry.title(name)
         if name in refused:
-            print(f"== {module.TITLE}: refused before sending: {refused[name]}\n")
+            print(f"== {title}: refused before sending: {refused[name]}\n")
             continue
         prepared = prepared_by[name]
-        # fal uploads large media before submitting; a dry run only says it would.
-        uploaded = {m.digest for m in module.upload_plan(prepared.body)} if name == "fal" else set()
+        # A provider with storage (fal) uploads large media before submitting; a dry run only says it would.
+        uploaded = {m.digest for m in upload_plan(prepared.body, module.LIMITS)}
         body = walk_media(prepared.body, lambda m: m if m.digest not in uploaded
-                          else f"<{m.name}, {len(m.data)} bytes: uploaded to fal storage first>")
+                          else f"<{m.name}, {len(m.data)} bytes: uploaded to {name} storage first>")
         try:
-            wire = asyncio.run(module.CLIENT.__new__(module.CLIENT).wire(prepared.model, body, lambda t: None))
+            wire = module.wire(prepared.model, body)
         except InputError as exc:  # too large for a provider without storage
-            print(f"== {module.TITLE}: refused before sending: {exc}\n")
+            print(f"== {title}: refused before sending: {exc}\n")
             continue
         line, auth = module.describe(prepared.model, wire)
-        print(f"== {module.TITLE}\n{line}\n{auth}\nContent-Type: application/json\n")
+        print(f"== {title}\n{line}\n{auth}\nContent-Type: application/json\n")
         print(_shorten(scrub(json.dumps(wire, indent=2, ensure_ascii=False))))
         print(f"\nestimated cost: {prepared.cost}\n")
 
@@ -179,7 +181,7 @@ def markdown_table() -> str:
     rows = ["| node | fal endpoint | inputs | price on fal | other providers (model) |", "|---|---|---|---|---|"]
     for v in CATALOG:
         inputs = ", ".join(f"`{f.name}`" + ("*" if f.required else "") for f in v.fields)
-        others = ", ".join(f"{providers.get(o.provider).TITLE} (`{o.model}`)" for o in v.offers) or "–"
+        others = ", ".join(f"{registry.title(o.provider)} (`{o.model}`)" for o in v.offers) or "–"
         rows.append(f"| {v.display_name} | `{v.endpoint.removeprefix('fal-ai/kling-video/')}` | {inputs} | "
                     f"{v.price.describe()} | {others} |")
     return "\n".join(rows)
@@ -198,7 +200,7 @@ def providers_table() -> str:
             limits = "; ".join(f"`{v.field(w).name}` " + (f"≤{a} items" if isinstance(a, int) else "|".join(a))
                                for w, a in offer.limits)
             price = offer.price.describe() if offer.price.audio_off is not None else "not published"
-            rows.append(f"| {v.display_name if name == 'fal' else ''} | {providers.get(name).TITLE} | `{offer.model}` | "
+            rows.append(f"| {v.display_name if name == 'fal' else ''} | {registry.title(name)} | `{offer.model}` | "
                         f"{price} | {taken}{' (' + limits + ')' if limits else ''} |")
     return "\n".join(rows)
 
@@ -265,10 +267,10 @@ def main(argv=None) -> int:
         if args.dry_run:
             _print_dry_run(variant, inputs, args.provider)
             return 0
-        destination = cli_out.check(args.out) if variant.output in ("video", "audio") else None
-        provider = providers.choose(variant, args.provider)  # a missing key is the first thing to hear
-        providers.get(provider).credentials()
-        display.title = providers.get(provider).TITLE
+        destination = cli_out.check(args.out) if KINDS[variant.output].is_file else None
+        provider = select.choose(variant, args.provider)  # a missing key is the first thing to hear
+        select.get(provider).credentials()
+        display.title = registry.title(provider)
         prepared = prepare(variant, inputs, provider)
         out_dir = settings.home() / "outputs"  # the journal's copy; --out gets its own
         print(f"estimated cost: {prepared.cost}", file=sys.stderr)
@@ -291,7 +293,7 @@ def main(argv=None) -> int:
                       "new cost", file=sys.stderr)
                 return 1
             print(out)
-        print(f"{providers.get(provider).TITLE} request {done.request_id}, est. {prepared.cost}")
+        print(f"{registry.title(provider)} request {done.request_id}, est. {prepared.cost}")
         return 0
     except (MissingCredentials, keys.BadKey, settings.SettingsError) as exc:
         hint = "; add --dry-run to see the request without a key" if isinstance(exc, MissingCredentials) else ""

@@ -7,7 +7,7 @@ from comfy_api.latest import io
 
 from ..catalog import DURATIONS_3_15
 from ..core.errors import InputError
-from .nodes import CAMERA, CATEGORY, DYNAMIC_MASKS, ELEMENTS, SHOTS
+from .sockets import CAMERA, CATEGORY, DYNAMIC_MASKS, ELEMENTS, SHOTS
 from ..request import CAMERA_MOVES, parse_points
 
 HELPERS = f"{CATEGORY}/helpers"

@@ -1,4 +1,5 @@
-"""ComfyUI V3 nodes generated from the catalog. With comfy_helpers.py, the only code that imports ComfyUI."""
+"""ComfyUI V3 nodes generated from the catalog, and the extension that registers them (ComfyUI is imported
+only in this sub-package)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,26 +9,24 @@ from pathlib import Path
 import folder_paths
 from comfy_api.latest import ComfyExtension, InputImpl, io, ui
 
-from . import jobs_routes
-from .. import providers
+from . import jobs_routes, keys_routes, price_route
+from .sockets import CAMERA, CATEGORY, DYNAMIC_MASKS, ELEMENTS, SHOTS
+from .video_in import plain_inputs
+from ..providers import registry, select
 from ..core import settings
 from ..catalog import CATALOG, Field, Variant
-from ..core.errors import Interrupted, MissingCredentials
-from ..jobs.runner import Update, generate
+from ..core.errors import Interrupted
+from ..jobs.generate import generate
+from ..jobs.runner import Update
 from ..jobs.panel import OUTPUT_SUBFOLDER
-from ..request import prepare, quote
+from ..media_out.kinds import KINDS, VIDEO
+from ..request import prepare
 
 log = logging.getLogger("kling_video")
 
-CATEGORY = "Kling Video"
-FRAMES_OUTPUT = 1  # index of the `frames` output; decoding is skipped when nothing consumes it
+FRAMES_OUTPUT = VIDEO.outputs.index("frames")  # decoding is skipped when nothing consumes it
 
 
-# The pack's own socket types, for fields that are structures; helper nodes build them.
-SHOTS = io.Custom("KLING_SHOTS")
-ELEMENTS = io.Custom("KLING_ELEMENTS")
-DYNAMIC_MASKS = io.Custom("KLING_DYNAMIC_MASKS")
-CAMERA = io.Custom("KLING_CAMERA")
 _SOCKETS = {"image": io.Image, "images": io.Image, "mask": io.Mask, "video": io.Video, "audio": io.Audio,
             "shots": SHOTS, "elements": ELEMENTS, "dynamic_masks": DYNAMIC_MASKS, "camera": CAMERA}
 
@@ -123,25 +122,21 @@ TAKE = lambda: io.Int.Input(  # noqa: E731
     tooltip="0, 1, 2, ...: a new number makes (and pays for) a new video from the same inputs; an earlier "
             "number returns that take's video from disk at no cost.")
 
-VIDEO_OUTPUTS = [
-    lambda: io.Video.Output("video_out", display_name="VIDEO"),
-    lambda: io.Image.Output("frames", display_name="frames", tooltip="All decoded frames (decoded only when connected)."),
-    lambda: io.Audio.Output("audio_out", display_name="audio", tooltip="The soundtrack; silence when the video has none."),
-    lambda: io.Float.Output("fps", display_name="fps"),
-    lambda: io.String.Output("info", display_name="request_id / cost"),
-]
-VOICE_OUTPUTS = [
-    lambda: io.String.Output("voice_id", display_name="voice_id",
-                             tooltip="Connect to voice_ids of a Kling 2.6 or 3.0 node; say it as <<<voice_1>>>."),
-    lambda: io.String.Output("info", display_name="request_id / cost"),
-]
-
-
-AUDIO_OUTPUTS = [
-    lambda: io.Audio.Output("audio_out", display_name="audio"),
-    lambda: io.String.Output("info", display_name="request_id / cost"),
-]
-OUTPUTS = {"video": VIDEO_OUTPUTS, "voice": VOICE_OUTPUTS, "audio": AUDIO_OUTPUTS}
+# The output kinds' outputs (media_out/kinds.py) by name, as ComfyUI sockets.
+OUTPUT_SOCKETS = {
+    "video": lambda: io.Video.Output("video_out", display_name="VIDEO"),
+    "frames": lambda: io.Image.Output("frames", display_name="frames",
+                                      tooltip="All decoded frames (decoded only when connected)."),
+    "soundtrack": lambda: io.Audio.Output("audio_out", display_name="audio",
+                                          tooltip="The soundtrack; silence when the video has none."),
+    "fps": lambda: io.Float.Output("fps", display_name="fps"),
+    "voice_id": lambda: io.String.Output(
+        "voice_id", display_name="voice_id",
+        tooltip="Connect to voice_ids of a Kling 2.6 or 3.0 node; say it as <<<voice_1>>>."),
+    "audio": lambda: io.Audio.Output("audio_out", display_name="audio"),
+    "info": lambda: io.String.Output("info", display_name="request_id / cost"),
+}
+OUTPUTS = {kind.name: [OUTPUT_SOCKETS[name] for name in kind.outputs] for kind in KINDS.values()}
 
 
 def make_node(variant: Variant) -> type[io.ComfyNode]:
@@ -175,31 +170,29 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
         progress = _Progress(node_id)
         out_dir = Path(folder_paths.get_output_directory()) / OUTPUT_SUBFOLDER
         take = int(inputs.pop("take", 0) or 0)
-        provider = providers.choose(variant, inputs.pop("provider", "auto"))
+        provider = select.choose(variant, inputs.pop("provider", "auto"))
         try:
-            prepared, done = await generate(lambda: prepare(variant, inputs, provider), out_dir, take=take,
-                                            on_update=progress, interrupted=progress.interrupted)
+            prepared, done = await generate(lambda: prepare(variant, plain_inputs(inputs), provider), out_dir,
+                                            take=take, on_update=progress, interrupted=progress.interrupted)
         except Interrupted:
             raise progress.mm.InterruptProcessingException()
-        info = (f"{variant.display_name} | {providers.get(provider).TITLE} request {done.request_id} | "
+        info = (f"{variant.display_name} | {registry.title(provider)} request {done.request_id} | "
                 f"est. {prepared.cost}")
-        if variant.output == "voice":
-            voice_id = str(done.result.get("voice_id", ""))
-            progress(Update("done", f"voice id {voice_id}", 1.0, done.request_id))
-            return io.NodeOutput(voice_id, info, ui=ui.PreviewText(f"voice id: {voice_id}\n{info}"))
-        if variant.output == "audio":
-            from ..media_out.decode import decode_audio
-            audio = await asyncio.to_thread(decode_audio, str(done.path))
-            progress(Update("done", f"done: est. {prepared.cost}", 1.0, done.request_id))
-            return io.NodeOutput(audio, info + f" | {OUTPUT_SUBFOLDER}/{done.path.name}")
-        from ..media_out.decode import decode_video
-        decoded = await asyncio.to_thread(decode_video, str(done.path),
-                                          all_frames=frames_consumed(cls.hidden.dynprompt, node_id))
-        info += f" | {OUTPUT_SUBFOLDER}/{done.path.name}"
+        kind = KINDS[variant.output]
+        if not kind.is_file:  # the answer is the result (create-voice's voice id)
+            value = str(done.result.get(kind.result_key, ""))
+            progress(Update("done", f"{kind.label} {value}", 1.0, done.request_id))
+            return io.NodeOutput(value, info, ui=ui.PreviewText(f"{kind.label}: {value}\n{info}"))
+        values = await asyncio.to_thread(kind.decoder, done.path, all_frames="frames" in kind.outputs
+                                         and frames_consumed(cls.hidden.dynprompt, node_id),
+                                         request_id=done.request_id)
+        values["info"] = info + f" | {OUTPUT_SUBFOLDER}/{done.path.name}"
         progress(Update("done", f"done: est. {prepared.cost}", 1.0, done.request_id))
-        preview = ui.PreviewVideo([ui.SavedResult(done.path.name, OUTPUT_SUBFOLDER, io.FolderType.output)])
-        return io.NodeOutput(InputImpl.VideoFromFile(str(done.path)), decoded.frames, decoded.audio,
-                             float(decoded.fps), info, ui=preview)
+        preview = None
+        if "video" in kind.outputs:  # the file itself as ComfyUI's VIDEO, previewed on the node
+            values["video"] = InputImpl.VideoFromFile(str(done.path))
+            preview = ui.PreviewVideo([ui.SavedResult(done.path.name, OUTPUT_SUBFOLDER, io.FolderType.output)])
+        return io.NodeOutput(*(values[name] for name in kind.outputs), ui=preview)
 
     name = "Node_" + variant.node_id
     return type(name, (io.ComfyNode,), {
@@ -214,46 +207,17 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
 NODES = [make_node(v) for v in CATALOG]
 
 
-PRICE_ROUTE = "/kling_video/price"
-
-
 def register_routes() -> None:
-    """POST /kling_video/price {node_type, values} → the price of those widget values, for the badge that
-    web/kling_price.js draws on every Kling node (the catalog stays the one source of prices)."""
-    from aiohttp import web
+    """The pack's HTTP routes on ComfyUI's server: the price badge, the jobs panel, the API keys dialog."""
     from server import PromptServer
-    from ..catalog import variant as find
-    from . import keys_routes
 
     routes = PromptServer.instance.routes
     # Once only, whichever extension hook the host calls first (0.33 calls both; a second copy of the pack
     # too): each call would otherwise add another copy of every route. (help_pages reads the nodes with a
     # stand-in PromptServer, whose table is no RouteTableDef.)
-    if isinstance(routes, web.RouteTableDef) and any(
-            getattr(r, "method", None) == "POST" and getattr(r, "path", None) == PRICE_ROUTE for r in routes):
+    if price_route.registered(routes):
         return
-
-    async def price(request):
-        data = await request.json()
-        try:
-            v = find(str(data.get("node_type", "")))
-            values = data.get("values") or {}
-            try:
-                provider = providers.choose(v, values.get("provider", "auto"))
-            except MissingCredentials:
-                provider = "fal"  # no key yet: show the reference price
-            cost = quote(v, values, provider)
-            # fal's price is the reference: the badge names the chosen provider when it differs
-            reference = cost if provider == "fal" else quote(v, values, "fal")
-        except (KeyError, ValueError, TypeError) as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        short = f"${cost.usd:.2f}" if cost.usd is not None else "price unknown"
-        if v.price.seconds_from and cost.usd is None and v.price.audio_off is not None:
-            short = f"${cost.rate or v.price.audio_off:g}/s of {v.price.seconds_from.replace('_', ' ')}"
-        return web.json_response({"usd": cost.usd, "text": short, "detail": str(cost), "provider": provider,
-                                  "provider_title": providers.get(provider).TITLE, "reference_usd": reference.usd})
-
-    routes.post(PRICE_ROUTE)(price)
+    price_route.register(routes)
     jobs_routes.register(routes)
     keys_routes.register(routes)
 
@@ -278,5 +242,6 @@ class KlingVideoExtension(ComfyExtension):
 
 def all_nodes() -> list[type[io.ComfyNode]]:
     """Every node class of the pack (also read without a running ComfyUI, by help_pages)."""
+    from .frames_node import KlingVideoToFrames
     from .helper_nodes import HELPER_NODES
-    return list(NODES) + HELPER_NODES
+    return list(NODES) + HELPER_NODES + [KlingVideoToFrames]

@@ -10,14 +10,15 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from . import runner as job
-from .. import providers
+from . import generate
 from ..core import settings
+from ..providers import registry
 from ..catalog import variant as find_variant
 from ..core.errors import KlingError, scrub
 from .journal import Journal
+from .states import JobState
 
-OUTPUT_SUBFOLDER = "kling-video"  # under ComfyUI's output folder; the nodes (comfy_nodes) save there too
+OUTPUT_SUBFOLDER = "kling-video"  # under ComfyUI's output folder; the nodes (comfyui/nodes.py) save there too
 LIST_LIMIT = 200                  # newest entries listed; the journal keeps every job ever run
 _HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -46,7 +47,7 @@ def _node_name(variant_key) -> Optional[str]:
 
 def _provider_title(name) -> Optional[str]:
     try:
-        return providers.get(str(name)).TITLE
+        return registry.title(str(name))
     except KeyError:
         return None
 
@@ -55,13 +56,13 @@ def _entry(record: dict, running: set[str], now: float) -> dict:
     key, state = record["key"], record["state"]
     created = _epoch(record.get("created"))
     updated = record.get("updated") if isinstance(record.get("updated"), (int, float)) else None
-    path = record.get("path") if state == "downloaded" else None
+    path = record.get("path") if state == JobState.DOWNLOADED else None
     is_running = key in running
     entry = {
         "hash": key,
         "state": state,
         "running": is_running,
-        "collectable": job.collectable(record) and not is_running,
+        "collectable": generate.collectable(record) and not is_running,
         "provider": record.get("provider"),
         "provider_title": _provider_title(record.get("provider")),
         "model": record.get("endpoint"),
@@ -85,7 +86,7 @@ def _entry(record: dict, running: set[str], now: float) -> dict:
 def list_jobs(journal: Optional[Journal] = None, limit: int = LIST_LIMIT) -> list[dict]:
     """The journal's newest entries, newest first, without request bodies, media or keys."""
     journal = journal or Journal()
-    running, now = job.running_keys(), time.time()
+    running, now = generate.running_keys(), time.time()
     return [_entry(record, running, now) for record in journal.all()[:limit]]
 
 
@@ -99,18 +100,18 @@ async def collect(key: str, output_dir: Path, journal: Optional[Journal] = None)
     record = journal.get(key)
     if record is None:
         raise CollectRefused(f"no journal entry {key[:12]}", 404)
-    if not job.collectable(record):
-        why = {"downloaded": "its result is already saved", "pending": "its submit was cut off before a "
-               "request id came back, so there is nothing to follow", "failed": "the job failed",
-               "cancelled": "the job was cancelled"}.get(record["state"], record["state"])
+    if not generate.collectable(record):
+        why = {JobState.DOWNLOADED: "its result is already saved", JobState.PENDING: "its submit was cut off "
+               "before a request id came back, so there is nothing to follow", JobState.FAILED: "the job failed",
+               JobState.CANCELLED: "the job was cancelled"}.get(record["state"], record["state"])
         raise CollectRefused(f"nothing to collect for journal entry {key[:12]}: {why}", 409)
-    done = await job.collect(key, Path(output_dir) / OUTPUT_SUBFOLDER, journal=journal)
+    done = await generate.collect(key, Path(output_dir) / OUTPUT_SUBFOLDER, journal=journal)
     return done.path
 
 
 def spend_today(journal: Optional[Journal] = None) -> float:
     """Dollars submitted today (UTC), from the spend log all runs sharing the journal append to."""
-    return round((journal or Journal()).spent_today(), 4)
+    return round((journal or Journal()).spend.spent_today(), 4)
 
 
 def cap_usd() -> Optional[float]:

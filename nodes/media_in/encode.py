@@ -1,25 +1,25 @@
 """ComfyUI media (IMAGE, MASK, VIDEO, AUDIO) → validated files ready to send, before any request.
 
-Every encoder returns a Media: bytes plus MIME type. The provider turns a Media into a `data:` URI or base64,
-or uploads it to its storage when it is large (providers/body_limits.py); the request hash uses its digest.
-No ComfyUI and no torch imports: tensors are read through numpy, videos through their own methods.
+Every encoder returns a Media (media.py): bytes plus MIME type. The provider turns a Media into a `data:` URI
+or base64, or uploads it to its storage when it is large (providers/body_limits.py); the request hash uses its
+digest. No ComfyUI and no torch imports: tensors are read through numpy; a video arrives as a path, MP4 bytes
+or a PendingVideo, which the ComfyUI adapter makes of ComfyUI's VIDEO objects (comfyui/video_in.py).
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import os
 import tempfile
 import wave
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 from PIL import Image
 
+from ..catalog.schema import MediaLimits
 from ..core.errors import InputError
+from .media import Media, PendingVideo
 
 MIN_SIDE = 300
 MAX_ASPECT = 2.5
@@ -28,21 +28,6 @@ MAX_BYTES = 10_000_000  # "10 MB"; the decimal reading is the safe one
 # this, JPEG q95 without chroma subsampling is visually lossless, ~10x faster and ~2x smaller.
 PNG_MAX_PIXELS = 800 * 450
 JPEG_QUALITIES = (95, 90, 85)
-
-
-@dataclass(frozen=True)
-class Media:
-    data: bytes
-    mime: str
-    name: str
-
-    @property
-    def digest(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-    def data_uri(self) -> str:
-        return f"data:{self.mime};base64," + base64.b64encode(self.data).decode("ascii")
-
 
 
 # -- images -----------------------------------------------------------------------------------------
@@ -151,17 +136,6 @@ def _save(pil: Image.Image, fmt: str, **options) -> bytes:
 
 # -- video and audio --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class MediaLimits:
-    min_seconds: Optional[float] = None
-    max_seconds: Optional[float] = None
-    min_px: Optional[int] = None       # smallest allowed width and height
-    max_px: Optional[int] = None       # largest allowed width and height
-    max_bytes: Optional[int] = None
-    min_fps: Optional[float] = None
-    max_fps: Optional[float] = None
-
-
 def _check_seconds(seconds: float, limits: MediaLimits, field: str) -> None:
     if limits.min_seconds is not None and seconds < limits.min_seconds:
         raise InputError(field, f"is {seconds:.2f} s long, shorter than the {limits.min_seconds:g} s minimum")
@@ -175,38 +149,20 @@ def _check_bytes(size: int, limits: MediaLimits, field: str) -> None:
 
 
 def video_bytes(video, field: str) -> bytes:
-    """MP4 bytes of a ComfyUI VIDEO (its own file when it is already MP4/MOV), or of a path."""
+    """MP4 (or MOV) bytes of a video given as a path, bytes, or a PendingVideo written on demand."""
+    if isinstance(video, (bytes, bytearray)):
+        return bytes(video)
     if isinstance(video, (str, os.PathLike)):
         with open(video, "rb") as f:
             return f.read()
-    source = video.get_stream_source() if _is_whole_file(video) else None
-    if isinstance(source, (str, os.PathLike)) and str(source).lower().endswith((".mp4", ".mov")):
-        with open(source, "rb") as f:
-            return f.read()
-    if not hasattr(video, "save_to"):
+    if not isinstance(video, PendingVideo):
         raise InputError(field, f"expected a VIDEO, got {type(video).__name__}")
-    # Re-encode anything else (frames from Create Video, a trimmed slice, other containers) as H.264 MP4,
-    # into a real .mp4 file: into a BytesIO, ComfyUI 0.3.x's save_to names no container and PyAV refuses
-    # ("Could not determine output format").
-    from comfy_api.latest import Types  # only reached inside ComfyUI, where VIDEO objects exist
+    # A real .mp4 path, not a BytesIO: a host's writer may need the name to pick the container (ComfyUI 0.3.x).
     with tempfile.TemporaryDirectory(prefix="kling-video-") as tmp:
         path = os.path.join(tmp, "video.mp4")
-        video.save_to(path, format=Types.VideoContainer.MP4, codec=Types.VideoCodec.H264)
+        video.write_mp4(path)
         with open(path, "rb") as f:
             return f.read()
-
-
-def _is_whole_file(video) -> bool:
-    """Whether the VIDEO's stream source is its whole content: a file-backed VIDEO without a trim window
-    (ComfyUI 0.33's Video Slice trims a VideoFromFile without touching its file). VideoInput's default
-    get_stream_source encodes everything into a BytesIO, which fails on ComfyUI 0.3.x: not worth asking."""
-    if not hasattr(video, "get_stream_source"):
-        return False
-    owner = next((c for c in type(video).__mro__ if "get_stream_source" in vars(c)), None)
-    if owner is None or owner.__name__ == "VideoInput":
-        return False
-    trim = getattr(video, "get_active_trim_window", None)
-    return trim is None or not any(trim())
 
 
 def encode_video(video, field: str, limits: MediaLimits = MediaLimits()) -> tuple[Media, float]:

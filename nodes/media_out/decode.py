@@ -1,30 +1,36 @@
-"""Decode a downloaded video file (H.264 + AAC MP4) into ComfyUI's IMAGE and AUDIO.
+"""Decode a video file into ComfyUI's IMAGE and AUDIO: every frame, the first one only, or a selection (size,
+frame cap, offset, stride: the frames node's) scaled by swscale while decoding.
 
+Before the frames tensor is made, its size is checked against KLING_VIDEO_MAX_DECODE_BYTES and against the
+memory the process can still use (memory.py): a refusal is an error on the node, not a killed process.
 No ComfyUI import here: the result is plain torch tensors and dicts.
 """
 from __future__ import annotations
 
 import collections
-import ctypes
 import math
-import mmap
 import os
-import sys
-import threading
 from dataclasses import dataclass
+from typing import Optional
 
 import av
 import numpy as np
 import torch
 
 from ..core import settings
+from . import pages
+from .memory import NotEnoughMemory, check_fits  # noqa: F401 re-exported
 from .probe import MediaError, VideoInfo, _check_complete, _info, _open, probe_video  # noqa: F401 re-exported
+from .selection import NO_SELECTION, FrameSelection, trim_audio  # noqa: F401 re-exported
 
 MAX_DECODE_BYTES_ENV = "KLING_VIDEO_MAX_DECODE_BYTES"
 # A 10 s 1080p clip is 6 GB as float32 frames; 16 GiB leaves room for ~25 s of
 # 1080p (or 4K for ~6 s) while refusing what would take a 24-32 GiB machine down.
 DEFAULT_MAX_DECODE_BYTES = 16 * 1024**3
 SILENT_SAMPLE_RATE = 44100
+# The scaler of the frames node's size: ffmpeg's own default, sharp without ringing, and it widens its kernel
+# when shrinking, so a 4K frame brought to 720p does not alias.
+SCALER = "BICUBIC"
 
 
 @dataclass
@@ -41,15 +47,25 @@ def max_decode_bytes_default() -> int:
     return DEFAULT_MAX_DECODE_BYTES if value is None else value
 
 
-def _allocate(n: int, info: VideoInfo, limit: int, path) -> torch.Tensor:
-    need = n * info.height * info.width * 3 * 4
-    if need > limit:
-        raise MediaError(
-            f"decoding {os.fspath(path)!r} needs {need} bytes ({n} frames of "
-            f"{info.width}x{info.height} as float32) but the limit is {limit} bytes; "
-            f"raise it with the {MAX_DECODE_BYTES_ENV} environment variable"
-        )
-    return torch.empty((n, info.height, info.width, 3), dtype=torch.float32)
+@dataclass(frozen=True)
+class _Budget:
+    """What one decode may allocate, and what a refusal tells the user."""
+    limit: int                               # KLING_VIDEO_MAX_DECODE_BYTES
+    path: object
+    memory_available: Optional[int] = None   # None: measured (memory.available())
+    request_id: Optional[str] = None         # a paid result's: the refusal says it is kept
+
+    def allocate(self, n: int, width: int, height: int) -> torch.Tensor:
+        need = n * height * width * 3 * 4
+        if need > self.limit:
+            raise MediaError(
+                f"decoding {os.fspath(self.path)!r} needs {need} bytes ({n} frames of "
+                f"{width}x{height} as float32) but the limit is {self.limit} bytes; "
+                f"raise it with the {MAX_DECODE_BYTES_ENV} environment variable"
+            )
+        check_fits(need, f"{n} frames of {width}x{height} as float32", path=self.path,
+                   request_id=self.request_id, memory_available=self.memory_available)
+        return torch.empty((n, height, width, 3), dtype=torch.float32)
 
 
 class _AudioSink:
@@ -108,84 +124,149 @@ def silent_audio(seconds: float, sample_rate: int = SILENT_SAMPLE_RATE) -> dict:
 TAIL_FRAMES = 3
 
 
-def decode_video(path, *, all_frames: bool = True, max_decode_bytes: int | None = None) -> DecodedVideo:
-    """Decode every frame (or only the first) and the first audio track.
+def decode_video(path, *, all_frames: bool = True, max_decode_bytes: int | None = None,
+                 selection: FrameSelection | None = None, memory_available: int | None = None,
+                 request_id: str | None = None) -> DecodedVideo:
+    """Decode every frame (or only the first, or `selection`'s) and the first audio track.
 
     ``max_decode_bytes`` (default: env KLING_VIDEO_MAX_DECODE_BYTES, else 16 GiB)
-    caps the float32 frames tensor; a bigger video raises MediaError before any
-    allocation.
+    caps the float32 frames tensor, and the tensor must fit in the memory the
+    process can still use (``memory_available`` overrides the measured figure);
+    either refusal is a MediaError raised before any allocation. A paid result's
+    ``request_id`` makes the memory refusal say that the video is kept.
+    With a selection, the audio is the part that goes with the kept frames and
+    the fps the kept frames' rate.
     """
     limit = max_decode_bytes if max_decode_bytes is not None else max_decode_bytes_default()
+    budget = _Budget(limit, path, memory_available, request_id)
+    select = selection or NO_SELECTION
     with _open(path) as container:
         info = _info(container, path)
         _check_complete(container, path)
-        writer, pending, audio = _decode(container, info, all_frames, limit, path)
+        writer, pending, audio, seen = _decode(container, info, all_frames, select, budget)
     if not pending:
+        if seen and select is not NO_SELECTION:
+            raise MediaError(f"{os.fspath(path)!r} has {seen} frames{' in its trim window' if select.duration or select.start_time else ''}: "
+                             f"skipping the first {select.skip} leaves none")
         raise MediaError(f"{os.fspath(path)!r} has no decodable video frame")
     waveform = audio.result()
     # The decoder died with _decode's locals and the closed container; hand its
     # memory back before the pages it made room for in the big tensor get touched.
-    _release_free_memory()
+    pages.release_free_memory()
     while pending:
         writer.write(pending.popleft())
+    fps = select.fps(info.fps)
+    if select is not NO_SELECTION:
+        waveform = trim_audio(waveform, *select.audio_window(info.fps, writer.count))
     if waveform is None:
-        seconds = writer.count / info.fps if all_frames and info.fps else info.duration
+        seconds = writer.count / fps if all_frames and fps else info.duration
         waveform = silent_audio(seconds)
     # A view: pages of an over-estimated tail were never touched, so cost nothing.
     frames = writer.frames[: writer.count]
-    return DecodedVideo(info=info, frames=frames, audio=waveform, fps=info.fps)
+    return DecodedVideo(info=info, frames=frames, audio=waveform, fps=fps)
 
 
-def _decode(container, info: VideoInfo, all_frames: bool, limit: int, path):
+def _frames_in_window(vstream, info: VideoInfo, select: FrameSelection) -> int:
+    # stream.frames is exact when the container records it; an estimate from
+    # the duration gets a margin so that it rarely has to grow.
+    total = vstream.frames or (math.ceil(info.duration * info.frame_rate) + 2)
+    if select.start_time:
+        total -= math.floor(select.start_time * info.frame_rate)
+    if select.duration:
+        total = min(total, math.ceil(select.duration * info.frame_rate) + 1)
+    return max(total, 0)
+
+
+class _Window:
+    """The trim window of a trimmed VideoFromFile, on frame timestamps the way ComfyUI 0.33 cuts it."""
+
+    def __init__(self, vstream, select: FrameSelection):
+        base = vstream.time_base
+        self.start = int(select.start_time / base) if select.start_time and base else None
+        self.end = int((select.start_time + select.duration) / base) if select.duration and base else None
+
+    def place(self, vframe) -> int:
+        """-1 before the window, 0 inside, 1 past it."""
+        pts = vframe.pts
+        if pts is None:
+            return 0
+        if self.start is not None and pts < self.start:
+            return -1
+        return 1 if self.end is not None and pts >= self.end else 0
+
+
+def _decode(container, info: VideoInfo, all_frames: bool, select: FrameSelection, budget: _Budget):
     vstream = container.streams.video[0]
     vstream.thread_type = "AUTO"
     astream = container.streams.audio[0] if container.streams.audio else None
-    if all_frames:
-        # stream.frames is exact when the container records it; an estimate from
-        # the duration gets a margin so that it rarely has to grow.
-        n = vstream.frames or (math.ceil(info.duration * info.frame_rate) + 2)
-    else:
-        n = 1
+    n = select.count(_frames_in_window(vstream, info, select)) if all_frames else 1
     # The last frames wait as small YUV pictures and go into the big tensor only
     # once the decoder (tens of MB of reference pictures and thread contexts) is
     # freed: the peak is then the tensor plus little, not tensor plus decoder.
-    writer = _FrameWriter(max(n, 1), info, limit, path, prefault=n - TAIL_FRAMES if all_frames else 0)
+    writer = _FrameWriter(max(n, 1), info, budget.limit, budget.path, prefault=n - TAIL_FRAMES if all_frames else 0,
+                          size=select.out_size(info.width, info.height), budget=budget)
+    window = _Window(vstream, select)
     pending: collections.deque = collections.deque()
     audio = _AudioSink()
+    seen = kept = 0
+    video_done = False
+    audio_end = None  # once the frames are all in: the last second of sound still needed (None: all of it)
     try:
         for packet in container.demux([s for s in (vstream, astream) if s is not None]):
             if packet.stream is astream:
                 for aframe in packet.decode():
                     audio.add(aframe)
-            elif all_frames or not pending:
-                for vframe in packet.decode():
+                    if video_done and audio_end is not None and aframe.time is not None and aframe.time > audio_end:
+                        return writer, pending, audio, seen
+                continue
+            if video_done:
+                continue
+            for vframe in packet.decode():
+                place = window.place(vframe)
+                if place < 0:
+                    continue
+                if place == 0:
+                    index, seen = seen, seen + 1
+                    if not select.keeps(index):
+                        continue
                     pending.append(vframe)
+                    kept += 1
                     if len(pending) > TAIL_FRAMES:
                         writer.write(pending.popleft())
-                    if not all_frames:
-                        break
+                if place > 0 or not all_frames or (select.frame_cap and kept >= select.frame_cap):
+                    video_done = True
+                    if all_frames:
+                        audio_end = select.audio_window(info.fps, kept)[1]
+                    break
+            if video_done and (astream is None or audio_end is not None and audio_end <= 0):
+                break
     except av.FFmpegError as e:
-        raise MediaError(f"{os.fspath(path)!r} is corrupt or truncated: {e}") from e
+        raise MediaError(f"{os.fspath(budget.path)!r} is corrupt or truncated: {e}") from e
     finally:
         writer.stop_prefault()
-    return writer, pending, audio
+    return writer, pending, audio, seen
 
 
 class _FrameWriter:
     """Converts decoded pictures into one preallocated [N, H, W, 3] float32 tensor."""
 
-    def __init__(self, n: int, info: VideoInfo, limit: int, path, prefault: int = 0):
-        self.info, self.limit, self.path = info, limit, path
-        self.frames = _allocate(n, info, limit, path)
+    def __init__(self, n: int, info: VideoInfo, limit: int, path, prefault: int = 0, *,
+                 size: tuple[int, int] | None = None, budget: _Budget | None = None):
+        self.budget = budget or _Budget(limit, path)
+        self.width, self.height = size or (info.width, info.height)
+        # swscale scales while it converts; the video's own size converts exactly as ComfyUI does.
+        self.scale = {} if (self.width, self.height) == (info.width, info.height) else {
+            "width": self.width, "height": self.height, "interpolation": SCALER}
+        self.frames = self.budget.allocate(n, self.width, self.height)
         self.out = self.frames.numpy()
         self.count = 0
-        self._prefault = _Prefault(self.frames[:prefault]) if prefault > 0 else None
+        self._prefault = pages.Prefault(self.frames[:prefault]) if prefault > 0 else None
 
     def write(self, vframe: av.VideoFrame) -> None:
         if self.count == len(self.out):
             # Only when the header under-counted: one copy, with a quarter to spare.
             self.stop_prefault()
-            bigger = _allocate(self.count + max(8, self.count // 4), self.info, self.limit, self.path)
+            bigger = self.budget.allocate(self.count + max(8, self.count // 4), self.width, self.height)
             bigger[: self.count].copy_(self.frames)
             self.frames, self.out = bigger, bigger.numpy()
         # The same swscale conversion as ComfyUI's VideoFromFile and the same
@@ -193,7 +274,7 @@ class _FrameWriter:
         # output. One swscale thread and numpy on this thread: swscale's slice
         # threads and torch's OpenMP workers would fight the decoder threads for
         # the cores (measured: 3x slower swscale on 2 cores).
-        rgb = vframe.to_ndarray(format="rgb24", threads=1)
+        rgb = vframe.to_ndarray(format="rgb24", threads=1, **self.scale)
         np.divide(rgb, np.float32(255), out=self.out[self.count])
         self.count += 1
         if self._prefault is not None:
@@ -203,77 +284,3 @@ class _FrameWriter:
         if self._prefault is not None:
             self._prefault.stop()
             self._prefault = None
-
-
-def _libc():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-def _release_free_memory() -> None:
-    # glibc keeps freed heap memory (here: the closed decoder's) resident until
-    # asked; other C libraries have no malloc_trim and this does nothing.
-    trim = getattr(_libc(), "malloc_trim", None)
-    if trim is not None:
-        trim(0)
-
-
-class _Prefault:
-    """Faults in the pages of fresh frames from a second thread.
-
-    First-touch page faults (the kernel zeroing 6 GB, page by page) otherwise
-    cost the decoding thread about as much as decoding. MADV_POPULATE_WRITE
-    (Linux >= 5.14) maps pages without changing their content, so racing the
-    writer is harmless. It keeps only a few frames ahead of the writer: racing
-    through the whole tensor at once starves the decoder threads instead
-    (measured ~10% slower on 2 cores). Elsewhere this does nothing.
-    """
-
-    AHEAD = 4  # frames
-    MADV_POPULATE_WRITE = 23
-
-    def __init__(self, frames: torch.Tensor):
-        self._cv = threading.Condition()
-        self._written = 0
-        self._stopped = False
-        self._thread = None
-        madvise = getattr(_libc(), "madvise", None)
-        if madvise is None or len(frames) == 0:
-            return
-        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        frame_bytes = frames[0].numel() * frames.element_size()
-        self._thread = threading.Thread(
-            target=self._run, args=(madvise, frames.data_ptr(), frame_bytes, len(frames)),
-            name="kling-prefault", daemon=True,
-        )
-        self._thread.start()
-
-    def _run(self, madvise, start: int, frame_bytes: int, n: int) -> None:
-        page = mmap.PAGESIZE
-        end = (start + n * frame_bytes) // page * page
-        for i in range(n):
-            with self._cv:
-                self._cv.wait_for(lambda: self._stopped or i < self._written + self.AHEAD)
-                if self._stopped:
-                    return
-            lo = -(-(start + i * frame_bytes) // page) * page
-            hi = min(-(-(start + (i + 1) * frame_bytes) // page) * page, end)
-            # ctypes drops the GIL for the call; nonzero means an old kernel.
-            if hi > lo and madvise(lo, hi - lo, self.MADV_POPULATE_WRITE):
-                return
-
-    def written(self, count: int) -> None:
-        with self._cv:
-            self._written = count
-            self._cv.notify()
-
-    def stop(self) -> None:
-        with self._cv:
-            self._stopped = True
-            self._cv.notify()
-        if self._thread is not None:
-            self._thread.join()

@@ -5,18 +5,15 @@ repeated (the journal says so). Statuses other than completed/error/failed count
 """
 from __future__ import annotations
 
-import asyncio
-
 from ..core import http
-from ..core.errors import JobFailed, ProviderError
-from .base import Client, Handle, env_base_url, env_credential, split_mode, walk_media
+from ..core.errors import ProviderError
+from .contract import Client, Completed, Failed, Handle, Queued, Running, Status
+from .credentials import env_base_url, env_credential, send
+from .registry import info
 from .body_limits import RequestLimits, check_fits
+from .wire_format import split_mode, url_at, walk_media
 
-NAME = "aimlapi"
-TITLE = "AI/ML API"
-ENV = ("AIMLAPI_KEY",)
-KEY_HELP = ("Create a key at https://aimlapi.com/app/keys and set it as the AIMLAPI_KEY environment variable "
-            "(AIMLAPI_BASE_URL points elsewhere, https only).")
+PROVIDER = info("aimlapi")
 # Catalog (fal) field → AI/ML API field; O1 names its end frame last_image_url.
 RENAME = {"start_image_url": "image_url", "end_image_url": "tail_image_url", "image_urls": "image_list",
           "keep_original_sound": "keep_audio"}
@@ -27,7 +24,7 @@ LIMITS = RequestLimits(body_max=10_000_000)
 
 
 def credentials() -> str:
-    return env_credential("AIMLAPI_KEY", "AI/ML API", KEY_HELP)
+    return env_credential(PROVIDER.name, "AIMLAPI_KEY")
 
 
 def base_url() -> str:
@@ -35,8 +32,8 @@ def base_url() -> str:
 
 
 class AimlClient(Client):
-    name = NAME
-    can_cancel = False
+    provider = PROVIDER
+    failure_text = "{title} generation {request_id} failed: {error}"
 
     def __init__(self, session, key: str):
         self.session = session
@@ -44,17 +41,12 @@ class AimlClient(Client):
 
     async def _send(self, method, url, what, **kw):
         try:
-            return await http.send(self.session, method, url, headers=self._auth, what=what, **kw)
+            return await send(self.session, PROVIDER.name, method, url, headers=self._auth, what=what, **kw)
         except ProviderError as exc:
-            if exc.status == 401:
-                raise ProviderError(f"AI/ML API rejected the key (HTTP 401): {exc}. {KEY_HELP}", status=401) from None
             if exc.status == 403:
                 raise ProviderError(f"AI/ML API: out of credits (HTTP 403): {exc}. Top up at https://aimlapi.com/app/billing",
                                     status=403) from None
             raise
-
-    async def wire(self, model: str, body: dict, emit) -> dict:
-        return check_fits(body, lambda b: to_wire(model, b), LIMITS, TITLE)
 
     async def submit(self, model: str, wire_body: dict, key: str = "") -> Handle:
         answer = await self._send("POST", f"{base_url()}/v2/video/generations",
@@ -62,40 +54,38 @@ class AimlClient(Client):
         gen_id = answer.data.get("id")
         if not gen_id:
             raise ProviderError(f"AI/ML API submit: no id in the answer: {str(answer.data)[:300]}")
-        return Handle(NAME, model, str(gen_id))  # the whole id, ':model' suffix included
+        return Handle(PROVIDER.name, model, str(gen_id))  # the whole id, ':model' suffix included
 
-    async def _poll(self, handle: Handle) -> dict:
+    async def status(self, handle: Handle) -> Status:
         answer = await self._send("GET", f"{base_url()}/v2/video/generations", f"AI/ML API status of {handle.request_id}",
                                   params={"generation_id": handle.request_id})
-        return answer.data
+        return parse_status(answer.data)
 
-    async def statuses(self, handle: Handle, poll_interval: float):
-        while True:
-            data = await self._poll(handle)
-            state = str(data.get("status", "")).lower()
-            if state in ("completed", "succeeded", "error", "failed"):
-                error = data.get("error")
-                message = (error.get("message") or error.get("name")) if isinstance(error, dict) else error
-                if state in ("error", "failed") and not message:
-                    message = f"generation {state}"
-                yield {"status": "COMPLETED", "error": message, "result": data}
-                return
-            yield {"status": "IN_QUEUE" if state in ("queued", "waiting") else "IN_PROGRESS", "logs": None}
-            await asyncio.sleep(max(poll_interval, 2.0))
 
-    async def result(self, handle: Handle, final: dict, quick: bool = False) -> dict:
-        if final.get("error"):
-            raise JobFailed(f"AI/ML API generation {handle.request_id} failed: {final['error']}")
-        return final.get("result") or await self._poll(handle)
+def parse_status(answer: dict) -> Status:
+    """queued → generating → completed | error (the OpenAPI); the official example also waits on `waiting` and
+    `active`, so anything but completed/succeeded/error/failed is still pending. A failure's reason is in
+    error: {name, message}."""
+    state = str(answer.get("status", "")).lower()
+    if state in ("completed", "succeeded", "error", "failed"):
+        error = answer.get("error")
+        message = (error.get("message") or error.get("name")) if isinstance(error, dict) else error
+        if state in ("error", "failed") and not message:
+            message = f"generation {state}"
+        return Failed(str(message)) if message else Completed(answer)
+    return Queued() if state in ("queued", "waiting") else Running()
 
-    def video_url(self, result: dict) -> str:
-        video = result.get("video") or {}
-        # The OpenAPI says video.url; seed 004's example says output.video_url: accept both.
-        url = video.get("url") if isinstance(video, dict) else None
-        url = url or (result.get("output") or {}).get("video_url")
-        if not url:
-            raise ProviderError(f"AI/ML API result has no video url: {str(result)[:300]}")
-        return url
+
+def output_url(result: dict, kind: str) -> str:
+    # The OpenAPI says video.url; seed 004's example says output.video_url: accept both.
+    url = url_at(result, ("video", "url"), ("output", "video_url")) if kind == "video" else None
+    if not url:
+        raise ProviderError(f"AI/ML API result has no {kind} url: {str(result)[:300]}")
+    return url
+
+
+def wire(model: str, body: dict) -> dict:
+    return check_fits(body, lambda b: to_wire(model, b), LIMITS, PROVIDER.title)
 
 
 def to_wire(model: str, body: dict) -> dict:

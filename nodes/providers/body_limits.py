@@ -10,19 +10,21 @@ refused here, before anything is sent, naming the field, the limit and what to d
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from ..core import settings
 from ..core.errors import InputError
-from ..media_in.encode import Media
-from .base import walk_media
+from ..media_in.media import Media
+from .wire_format import walk_media
 
 
 @dataclass(frozen=True)
 class RequestLimits:
     body_max: int                       # bytes of the whole JSON body the provider takes
     inline_max: Optional[int] = None    # files above this are uploaded first; None: no upload, all go inline
+    uploaded_url_chars: int = 0         # the length of an uploaded file's URL, rounded up, for planning
 
     def inline_threshold(self) -> int:
         """The provider's inline threshold, or KLING_VIDEO_INLINE_MAX_MB where the user set one."""
@@ -89,3 +91,37 @@ def check_fits(body: dict, build: Callable[[dict], Any], limits: RequestLimits, 
         f"with it{' and ' + others if others else ''} the request would be {mb(size)}, over the "
         f"{limits.body_max / 1e6:g} MB that {who} takes (a larger request gets HTTP 413). Use {_advice(biggest)} "
         f"({most}), or the fal provider, which uploads large files to its storage first."))
+
+
+def upload_plan(body: dict, limits: RequestLimits) -> list[Media]:
+    """The files a provider with storage uploads before submitting (the dry run shows the same): every file over
+    the inline threshold, then the largest of the others while the body would still be over `body_max`.
+    Empty where the provider takes no uploads (no inline_max)."""
+    if limits.inline_max is None:
+        return []
+    files = files_of(body)  # largest first
+    threshold = limits.inline_threshold()
+    planned = [m for m in files if len(m.data) > threshold]
+    inline = [m for m in files if len(m.data) <= threshold]
+    # The body's size from its parts, not by encoding it once per candidate: the rest of the body, plus each
+    # file as often as it occurs, as a data URI or as the URL of its upload.
+    occurs: Counter = Counter()
+
+    def blank(media: Media) -> str:
+        occurs[media.digest] += 1
+        return ""
+
+    rest = body_bytes(walk_media(body, blank))
+
+    def size() -> int:
+        uploaded = {m.digest for m in planned}
+        return rest + sum(occurs[m.digest] * (limits.uploaded_url_chars if m.digest in uploaded
+                                              else _data_uri_chars(m)) for m in files)
+
+    while inline and size() > limits.body_max:
+        planned.append(inline.pop(0))
+    return planned
+
+
+def _data_uri_chars(media: Media) -> int:
+    return len(f"data:{media.mime};base64,") + 4 * -(-len(media.data) // 3)

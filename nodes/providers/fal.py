@@ -9,32 +9,28 @@ import asyncio
 import json
 import logging
 import os
-from collections import Counter
-from typing import AsyncIterator, Optional
+from typing import AsyncIterator, Optional, Union
 
 import aiohttp
 
 from ..core import http
 from ..core.errors import JobFailed, ProviderError
-from ..media_in.encode import Media
-from .base import Client, Handle, env_credential, walk_media
-from .body_limits import RequestLimits, body_bytes, files_of
+from .contract import TERMINAL, Client, Completed, Failed, Handle, Queued, Running, Status
+from .credentials import env_credential, key_rejected, send
+from .poll import StreamUnavailable
+from .registry import info
+from .body_limits import RequestLimits, upload_plan
+from .wire_format import url_at, walk_media
 
 log = logging.getLogger("kling_video")
 
-NAME = "fal"
-TITLE = "fal.ai"
-ENV = ("FAL_KEY",)
-KEY_HELP = ("Create a key at https://fal.ai/dashboard/keys and set it as the FAL_KEY environment variable "
-            "(export FAL_KEY=... before starting ComfyUI).")
+PROVIDER = info("fal")
 # fal documents no size limit for inline (data URI) inputs, but its maintainers report data URIs failing above
 # 3 to 10 MB (github.com/fal-ai/fal pull 178: "this does not work for more than 10MB (someone reported 3MB)").
 # Uploads are free, so the body stays under the lowest report: a file over 2 MB (a 2.7 MB data URI) is
-# uploaded, and more files are uploaded, largest first, while the body would be over 3 MB.
-LIMITS = RequestLimits(body_max=3_000_000, inline_max=2_000_000)
-# The length of a fal storage URL (https://v3b.fal.media/files/<bucket>/<id>_<name>), rounded up, for
-# planning before anything is uploaded.
-UPLOADED_URL_CHARS = 200
+# uploaded, and more files are uploaded, largest first, while the body would be over 3 MB. The length of a fal
+# storage URL (https://v3b.fal.media/files/<bucket>/<id>_<name>), rounded up, plans the uploads.
+LIMITS = RequestLimits(body_max=3_000_000, inline_max=2_000_000, uploaded_url_chars=200)
 
 
 def credentials() -> str:
@@ -43,7 +39,7 @@ def credentials() -> str:
 
 def api_key() -> str:
     # FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET, keys.from_env) from the environment, else the stored one
-    return env_credential("FAL_KEY", TITLE, KEY_HELP)
+    return env_credential(PROVIDER.name, "FAL_KEY")
 
 
 def queue_base() -> str:
@@ -66,28 +62,22 @@ def _base(handle: Handle) -> str:
 
 
 class FalQueue(Client):
-    name = NAME
+    provider = PROVIDER
 
     def __init__(self, session: aiohttp.ClientSession, key: Optional[str] = None):
         self.session = session
         self._auth = {"Authorization": f"Key {key or api_key()}"}
 
-    async def wire(self, model: str, body: dict, emit) -> dict:
-        """fal takes the body as is; media go inline as data URIs, or through fal's storage (upload_plan)."""
+    async def _send(self, method: str, url: str, what: str, **kw) -> http.Answer:
+        return await send(self.session, PROVIDER.name, method, url, headers=self._auth, what=what, rejected=(401, 403), **kw)
+
+    async def upload_media(self, body: dict, emit) -> dict:
+        """Media go inline as data URIs (wire()), or first to fal's storage (upload_plan)."""
         uploads = {}
-        for media in upload_plan(body):
+        for media in upload_plan(body, LIMITS):
             emit(f"uploading {media.name} ({len(media.data) / 1e6:.1f} MB)")
             uploads[media.digest] = await self.upload(media.data, media.mime, media.name)
-        return walk_media(body, lambda m: uploads.get(m.digest) or m.data_uri())
-
-    async def _send(self, method: str, url: str, what: str, **kw) -> http.Answer:
-        try:
-            return await http.send(self.session, method, url, headers=self._auth, what=what, **kw)
-        except ProviderError as exc:
-            if exc.status in (401, 403):
-                raise ProviderError(f"fal.ai rejected the key (HTTP {exc.status}): {exc}. {KEY_HELP}",
-                                    status=exc.status) from None
-            raise
+        return walk_media(body, lambda m: uploads.get(m.digest, m))
 
     async def upload(self, data: bytes, mime: str, name: str) -> str:
         """Put a file on fal's CDN (the protocol of fal_client.upload) and return its URL. Uploads cost
@@ -113,46 +103,15 @@ class FalQueue(Client):
         request_id = answer.data.get("request_id")
         if not request_id:
             raise ProviderError(f"fal submit to {model}: the answer has no request_id: {str(answer.data)[:300]}")
-        return Handle(NAME, model, str(request_id))
+        return Handle(PROVIDER.name, model, str(request_id))
 
-    async def status(self, handle: Handle, logs: bool = True) -> dict:
+    async def status(self, handle: Handle, logs: bool = True) -> Status:
         answer = await self._send("GET", f"{_base(handle)}/status", f"fal status of {handle.request_id}",
                                   params={"logs": "1" if logs else "0"})
-        return _status_object(answer.data)
+        return parse_status(answer.data)
 
-    async def statuses(self, handle: Handle, poll_interval: float):
-        """The SSE stream notices completion at once with a single request; polling (at most once a
-        second) is the fallback when the stream is unavailable."""
-        failures = 0
-        while True:
-            try:
-                async for status in self.stream(handle):
-                    failures = 0
-                    yield status
-                    if status["status"] == "COMPLETED":
-                        return
-            except StreamUnavailable as exc:
-                log.info("kling-video: status stream unavailable (%s); polling instead", exc)
-                while True:
-                    status = await self.status(handle)
-                    yield status
-                    if status["status"] == "COMPLETED":
-                        return
-                    await asyncio.sleep(poll_interval)
-            except ProviderError as exc:
-                if not exc.retryable:
-                    raise
-                failures += 1
-                log.warning("kling-video: %s; reconnecting (%d)", exc, failures)
-            # A dropped stream may have missed the COMPLETED event: ask once before reconnecting.
-            status = await self.status(handle)
-            yield status
-            if status["status"] == "COMPLETED":
-                return
-            await asyncio.sleep(min(0.2 * 2 ** failures, 5.0))
-
-    async def stream(self, handle: Handle) -> AsyncIterator[dict]:
-        """Status objects from fal's server-sent events until COMPLETED.
+    async def stream(self, handle: Handle) -> AsyncIterator[Status]:
+        """Statuses from fal's server-sent events until a terminal one: one request notices completion at once.
 
         Raises StreamUnavailable when the stream cannot be used at all (the caller polls instead) and
         ProviderError on a broken connection (the caller reconnects)."""
@@ -165,7 +124,7 @@ class FalQueue(Client):
             raise ProviderError(f"fal status stream: {exc.__class__.__name__}", retryable=True) from exc
         async with resp:
             if resp.status in (401, 403):
-                raise ProviderError(f"fal.ai rejected the key (HTTP {resp.status}). {KEY_HELP}", status=resp.status)
+                raise key_rejected(PROVIDER.name, resp.status)
             if resp.status in (404, 405, 501) or not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
                 raise StreamUnavailable(f"HTTP {resp.status} {resp.headers.get('Content-Type', '')}")
             if resp.status >= 300:
@@ -177,17 +136,18 @@ class FalQueue(Client):
                     if line.startswith("data:"):
                         data_lines.append(line[5:].lstrip())
                     elif not line and data_lines:
-                        event = _status_object(json.loads("\n".join(data_lines)))
+                        event = parse_status(json.loads("\n".join(data_lines)))
                         data_lines = []
                         yield event
-                        if event["status"] == "COMPLETED":
+                        if isinstance(event, TERMINAL):
                             return
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                 raise ProviderError(f"fal status stream broke ({exc.__class__.__name__})", retryable=True) from exc
         raise ProviderError("fal status stream closed before COMPLETED", retryable=True)
 
-    async def result(self, handle: Handle, final: Optional[dict] = None, quick: bool = False) -> dict:
-        """The model output. `quick`: one attempt (a failed job's result only replays its error)."""
+    async def result(self, handle: Handle, final: Union[Completed, Failed, None] = None, quick: bool = False) -> dict:
+        """The model output, fetched (for a failed job too: it replays the model's error with its details).
+        `quick`: one attempt."""
         retry = http.NO_RETRY if quick else http.QUERY
         try:
             answer = await self._send("GET", _base(handle), f"fal result of {handle.request_id}", retry=retry)
@@ -198,12 +158,6 @@ class FalQueue(Client):
         if not isinstance(answer.data, dict):
             raise ProviderError(f"fal result of {handle.request_id} is not JSON: {str(answer.data)[:200]}")
         return answer.data
-
-    def video_url(self, result: dict) -> str:
-        return file_url(result, "video")
-
-    def audio_url(self, result: dict) -> str:
-        return file_url(result, "audio")
 
     async def cancel(self, handle: Handle) -> str:
         """Ask fal to cancel; returns fal's status word. Never raises for an already finished job."""
@@ -218,54 +172,34 @@ class FalQueue(Client):
         return str(data.get("status", "CANCELLATION_REQUESTED"))
 
 
-class StreamUnavailable(Exception):
-    pass
+def parse_status(answer) -> Status:
+    """fal's status object (the same in a poll's answer and a stream's event): IN_QUEUE with queue_position,
+    IN_PROGRESS, COMPLETED; a failed job is COMPLETED with `error` and `error_type`."""
+    state = answer.get("status") if isinstance(answer, dict) else None
+    if state not in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED"):
+        raise ProviderError(f"fal status: unexpected answer {str(answer)[:300]}", retryable=True)
+    logs = tuple(entry.get("message", "") if isinstance(entry, dict) else str(entry)
+                 for entry in answer.get("logs") or ())
+    if state == "IN_QUEUE":
+        return Queued(answer.get("queue_position"), logs)
+    if state == "IN_PROGRESS":
+        return Running(logs)
+    if answer.get("error"):
+        return Failed(str(answer["error"]), str(answer.get("error_type") or ""), logs)
+    return Completed({}, logs)
 
 
-def _status_object(data) -> dict:
-    if not isinstance(data, dict) or data.get("status") not in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED"):
-        raise ProviderError(f"fal status: unexpected answer {str(data)[:300]}", retryable=True)
-    return data
-
-
-def file_url(result: dict, kind: str) -> str:
+def output_url(result: dict, kind: str) -> str:
     """The URL of fal's `{kind: File}` output (video, audio)."""
-    file = result.get(kind)
-    url = file.get("url") if isinstance(file, dict) else None
+    url = url_at(result, (kind, "url"))
     if not url:
         raise ProviderError(f"fal result has no {kind} url: {json.dumps(result)[:300]}")
     return url
 
 
-def upload_plan(body: dict) -> list[Media]:
-    """The files wire() uploads before submitting (the dry run shows the same): every file over the inline
-    threshold, then the largest of the others while the body would still be over LIMITS.body_max."""
-    files = files_of(body)  # largest first
-    threshold = LIMITS.inline_threshold()
-    planned = [m for m in files if len(m.data) > threshold]
-    inline = [m for m in files if len(m.data) <= threshold]
-    # The body's size from its parts, not by encoding it once per candidate: the rest of the body, plus each
-    # file as often as it occurs, as a data URI or as the URL of its upload.
-    occurs: Counter = Counter()
-
-    def blank(media: Media) -> str:
-        occurs[media.digest] += 1
-        return ""
-
-    rest = body_bytes(walk_media(body, blank))
-
-    def size() -> int:
-        uploaded = {m.digest for m in planned}
-        return rest + sum(occurs[m.digest] * (UPLOADED_URL_CHARS if m.digest in uploaded else _data_uri_chars(m))
-                          for m in files)
-
-    while inline and size() > LIMITS.body_max:
-        planned.append(inline.pop(0))
-    return planned
-
-
-def _data_uri_chars(media: Media) -> int:
-    return len(f"data:{media.mime};base64,") + 4 * -(-len(media.data) // 3)
+def wire(model: str, body: dict) -> dict:
+    """fal takes the catalog body as is: media not uploaded go inline as data URIs."""
+    return walk_media(body, lambda m: m.data_uri())
 
 
 def describe(model: str, wire_body: dict) -> tuple[str, str]:

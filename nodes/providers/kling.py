@@ -6,7 +6,6 @@ looked up by it before anything is created again, so a paid job is never created
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -14,16 +13,14 @@ import json
 import time
 
 from ..core import http, keys
-from ..core.errors import JobFailed, MissingCredentials, ProviderError
-from .base import Client, Handle, env_base_url, walk_media, split_mode
+from ..core.errors import MissingCredentials, ProviderError
+from .contract import Client, Completed, Failed, Handle, Queued, Running, Status
+from .credentials import env_base_url
+from .registry import info
 from .body_limits import RequestLimits, check_fits
+from .wire_format import split_mode, url_at, walk_media
 
-NAME = "kling"
-TITLE = "Kling"
-ENV = ("KLINGAI_ACCESS_KEY", "KLINGAI_SECRET_KEY")
-KEY_HELP = ("Create an access key and secret key at https://app.klingai.com/global/dev and set them as "
-            f"KLINGAI_ACCESS_KEY and KLINGAI_SECRET_KEY (or {keys.DIALOG}; KLINGAI_BASE_URL points elsewhere, "
-            "https only).")
+PROVIDER = info("kling")
 RENAME = {"start_image_url": "image", "end_image_url": "image_tail", "image_url": "image",
           "tail_image_url": "image_tail", "generate_audio": "sound", "voice_ids": "voice_list"}
 # Kling's service codes (§5.6) and what a user can do about them.
@@ -65,7 +62,7 @@ def credentials() -> tuple[str, str]:
     secret = keys.secret("KLINGAI_SECRET_KEY")
     if not access or not secret:
         missing = " and ".join(n for n, v in (("KLINGAI_ACCESS_KEY", access), ("KLINGAI_SECRET_KEY", secret)) if not v)
-        raise MissingCredentials(f"No Kling API key: {missing} is neither set nor stored. {KEY_HELP}")
+        raise MissingCredentials(f"No Kling API key: {missing} is neither set nor stored. {PROVIDER.key_help}")
     return access, secret
 
 
@@ -90,9 +87,8 @@ def _task(body: dict) -> str:
 
 
 class KlingClient(Client):
-    name = NAME
-    can_cancel = False
-    idempotent_submit = True
+    provider = PROVIDER
+    failure_text = "{title} task {request_id} failed: {error}"
 
     def __init__(self, session, creds: tuple[str, str]):
         self.session = session
@@ -120,9 +116,6 @@ class KlingClient(Client):
                                  status=exc.status, retryable=code in RETRY_CODES or (exc.status or 0) >= 500)
         return exc
 
-    async def wire(self, model: str, body: dict, emit) -> dict:
-        return check_fits(body, lambda b: to_wire(model, b), LIMITS, "Kling's API")
-
     async def submit(self, model: str, wire_body: dict, key: str = "") -> Handle:
         task = _task(wire_body)
         body = {**wire_body, "external_task_id": key[:64]} if key else wire_body
@@ -138,7 +131,7 @@ class KlingClient(Client):
         task_id = (data.get("data") or {}).get("task_id")
         if not task_id:
             raise ProviderError(f"Kling create: no task_id in {str(data)[:300]}")
-        return Handle(NAME, model, str(task_id), {"task": task})
+        return Handle(PROVIDER.name, model, str(task_id), {"task": task})
 
     async def _lookup(self, model: str, task: str, external_id: str):
         try:
@@ -148,7 +141,7 @@ class KlingClient(Client):
                 return None
             raise
         task_id = (data.get("data") or {}).get("task_id")
-        return Handle(NAME, model, str(task_id), {"task": task}) if task_id else None
+        return Handle(PROVIDER.name, model, str(task_id), {"task": task}) if task_id else None
 
     async def recover(self, model: str, key: str):
         for task in ("image2video", "text2video"):
@@ -157,30 +150,32 @@ class KlingClient(Client):
                 return found
         return None
 
-    async def statuses(self, handle: Handle, poll_interval: float):
+    async def status(self, handle: Handle) -> Status:
         task = handle.data.get("task", "image2video")
-        while True:
-            data = await self._send("GET", f"{base_url()}/v1/videos/{task}/{handle.request_id}",
-                                    f"Kling status of {handle.request_id}")
-            info = data.get("data") or {}
-            state = info.get("task_status")
-            if state in ("succeed", "failed"):
-                yield {"status": "COMPLETED", "result": info,
-                       "error": (info.get("task_status_msg") or "failed") if state == "failed" else None}
-                return
-            yield {"status": "IN_QUEUE" if state == "submitted" else "IN_PROGRESS", "logs": None}
-            await asyncio.sleep(max(poll_interval, 2.0))
+        return parse_status(await self._send("GET", f"{base_url()}/v1/videos/{task}/{handle.request_id}",
+                                             f"Kling status of {handle.request_id}"))
 
-    async def result(self, handle: Handle, final: dict, quick: bool = False) -> dict:
-        if final.get("error"):
-            raise JobFailed(f"Kling task {handle.request_id} failed: {final['error']}")
-        return final.get("result") or {}
 
-    def video_url(self, result: dict) -> str:
-        videos = (result.get("task_result") or {}).get("videos") or []
-        if not videos or not videos[0].get("url"):
-            raise ProviderError(f"Kling result has no video: {str(result)[:300]}")
-        return videos[0]["url"]
+def parse_status(answer: dict) -> Status:
+    """Kling's task_status: submitted → processing → succeed | failed (the reason in task_status_msg)."""
+    data = answer.get("data") or {}
+    state = data.get("task_status")
+    if state == "succeed":
+        return Completed(data)
+    if state == "failed":
+        return Failed(str(data.get("task_status_msg") or "failed"))
+    return Queued() if state == "submitted" else Running()
+
+
+def output_url(result: dict, kind: str) -> str:
+    url = url_at(result, ("task_result", "videos", 0, "url")) if kind == "video" else None
+    if not url:
+        raise ProviderError(f"Kling result has no {kind}: {str(result)[:300]}")
+    return url
+
+
+def wire(model: str, body: dict) -> dict:
+    return check_fits(body, lambda b: to_wire(model, b), LIMITS, "Kling's API")
 
 
 def to_wire(model: str, body: dict) -> dict:

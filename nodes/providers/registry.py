@@ -22,6 +22,7 @@ class Provider:
     key_help: str      # where to get a key and how to set it
     base_url_env: str = ""  # the variable that points the provider elsewhere (proxies, tests); https only
     can_cancel: bool = False
+    status_stream: bool = False  # statuses pushed as they change (fal's SSE); the others are polled
     # True where submitting the same request again cannot create a second job (an idempotency key, or a
     # lookup by our own id that proves the first never arrived).
     idempotent_submit: bool = False
@@ -31,7 +32,7 @@ PROVIDERS = (
     Provider("fal", "fal.ai", ("FAL_KEY",),
              "Create a key at https://fal.ai/dashboard/keys and set it as the FAL_KEY environment variable "
              "(export FAL_KEY=... before starting ComfyUI).",
-             can_cancel=True),
+             can_cancel=True, status_stream=True),
     Provider("kling", "Kling", ("KLINGAI_ACCESS_KEY", "KLINGAI_SECRET_KEY"),
              "Create an access key and secret key at https://app.klingai.com/global/dev and set them as "
              f"KLINGAI_ACCESS_KEY and KLINGAI_SECRET_KEY (or {DIALOG}; KLINGAI_BASE_URL points elsewhere, "

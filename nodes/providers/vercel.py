@@ -7,21 +7,19 @@ operation instead of a second job, and status can be asked again after a restart
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 
 from ..core import http
-from ..core.errors import JobFailed, ProviderError
-from ..media_in.encode import Media
-from .base import Client, Handle, env_base_url, env_credential, split_mode
+from ..core.errors import ProviderError
+from ..media_in.media import Media
+from .contract import Client, Completed, Failed, Handle, Running, Status
+from .credentials import env_base_url, env_credential, send
+from .registry import info
 from .body_limits import RequestLimits, check_fits
+from .wire_format import split_mode
 
-NAME = "vercel"
-TITLE = "Vercel AI Gateway"
-ENV = ("AI_GATEWAY_API_KEY",)
-KEY_HELP = ("Create a key at https://vercel.com/dashboard/ai-gateway and set it as the AI_GATEWAY_API_KEY "
-            "environment variable (AI_GATEWAY_BASE_URL points elsewhere, https only).")
+PROVIDER = info("vercel")
 SPEC_VERSION = "4"
 # The gateway has no storage for inputs: files go inside the JSON body as base64. It runs on Vercel Functions,
 # whose request body limit is 4.5 MB (vercel.com/docs/functions/limitations#request-body-size; the gateway
@@ -31,7 +29,7 @@ LIMITS = RequestLimits(body_max=4_500_000)
 
 
 def credentials() -> str:
-    return env_credential("AI_GATEWAY_API_KEY", "Vercel AI Gateway", KEY_HELP)
+    return env_credential(PROVIDER.name, "AI_GATEWAY_API_KEY")
 
 
 def base_url() -> str:
@@ -44,9 +42,8 @@ def _file(media: Media) -> dict:
 
 
 class VercelClient(Client):
-    name = NAME
-    can_cancel = False
-    idempotent_submit = True
+    provider = PROVIDER
+    failure_text = "{title} job failed: {error}"
 
     def __init__(self, session, key: str):
         self.session = session
@@ -58,18 +55,9 @@ class VercelClient(Client):
                 "ai-model-id": split_mode(model)[0]}
 
     async def _send(self, url, what, model, body, extra=None, retry=http.QUERY):
-        try:
-            answer = await http.send(self.session, "POST", url, headers={**self._headers(model), **(extra or {})},
-                                     json_body=body, retry=retry, what=what)
-        except ProviderError as exc:
-            if exc.status == 401:
-                raise ProviderError(f"Vercel AI Gateway rejected the key (HTTP 401): {exc}. {KEY_HELP}",
-                                    status=401) from None
-            raise
+        answer = await send(self.session, PROVIDER.name, "POST", url, headers={**self._headers(model), **(extra or {})},
+                            json_body=body, retry=retry, what=what)
         return answer.data
-
-    async def wire(self, model: str, body: dict, emit) -> dict:
-        return check_fits(body, lambda b: to_wire(model, b), LIMITS, TITLE)
 
     async def submit(self, model: str, wire_body: dict, key: str = "") -> Handle:
         idempotency = f"kling-video-{key[:48]}" if key else ""
@@ -80,30 +68,34 @@ class VercelClient(Client):
         operation = data.get("operation")
         if operation is None:
             raise ProviderError(f"Vercel start: no operation in {str(data)[:300]}")
-        return Handle(NAME, model, idempotency or str(operation)[:64], {"operation": operation, "body": None})
+        return Handle(PROVIDER.name, model, idempotency or str(operation)[:64], {"operation": operation, "body": None})
 
-    async def recover(self, model: str, key: str):
-        return None  # needs the body again: Job re-sends the start with the same key instead
+    # No recover(): a lookup needs the body again; the runner re-sends the start with the same key instead.
 
-    async def statuses(self, handle: Handle, poll_interval: float):
-        while True:
-            data = await self._send(f"{base_url()}/v4/ai/video-model/status", "Vercel status", handle.model,
-                                    {"operation": handle.data["operation"]})
-            state = data.get("status")
-            if state in ("completed", "error", "cancelled"):
-                error = None if state == "completed" else (data.get("error") or state)
-                yield {"status": "COMPLETED", "error": error, "result": data}
-                return
-            yield {"status": "IN_PROGRESS", "logs": None}
-            await asyncio.sleep(max(poll_interval, 2.0))
+    async def status(self, handle: Handle) -> Status:
+        return parse_status(await self._send(f"{base_url()}/v4/ai/video-model/status", "Vercel status",
+                                             handle.model, {"operation": handle.data["operation"]}))
 
-    async def result(self, handle: Handle, final: dict, quick: bool = False) -> dict:
-        if final.get("error"):
-            raise JobFailed(f"Vercel AI Gateway job failed: {final['error']}")
-        return final.get("result") or {}
 
-    def video_url(self, result: dict) -> str:
-        return video_location(result)
+def parse_status(answer: dict) -> Status:
+    """The v4 status: pending, then completed (with the videos), error (with a message) or cancelled (which the
+    SDK reports as an error)."""
+    state = answer.get("status")
+    if state == "completed":
+        return Completed(answer)
+    if state in ("error", "cancelled"):
+        return Failed(str(answer.get("error") or state))
+    return Running()
+
+
+def output_url(result: dict, kind: str) -> str:
+    if kind != "video":
+        raise ProviderError(f"Vercel result has no {kind}: {str(result)[:300]}")
+    return video_location(result)
+
+
+def wire(model: str, body: dict) -> dict:
+    return check_fits(body, lambda b: to_wire(model, b), LIMITS, PROVIDER.title)
 
 
 def to_wire(model: str, body: dict) -> dict:

@@ -20,9 +20,9 @@ def _count(method: str, path: str) -> dict:
 
 def _extension_class():
     for name, module in list(sys.modules.items()):
-        if name.endswith("nodes.comfy_nodes") and hasattr(module, "KlingVideoExtension"):
+        if name.endswith("nodes.comfyui.nodes") and hasattr(module, "KlingVideoExtension"):
             return module.KlingVideoExtension
-    raise LookupError("the pack's nodes.comfy_nodes module is not loaded")
+    raise LookupError("the pack's nodes.comfyui.nodes module is not loaded")
 
 
 @PromptServer.instance.routes.get("/kling_test/route_count")

@@ -1,7 +1,7 @@
-"""Machinery shared by the HTTPS fakes of AI/ML API, Vercel AI Gateway and Kling's own API.
+"""Machinery shared by the HTTPS fakes of fal.ai, AI/ML API, Vercel AI Gateway and Kling's own API.
 
 Written from ``/work/shared/reference/provider_protocols.md`` only; nothing here imports the package under
-test. The public API mirrors :class:`fakes.fal.FakeFal` so one test can drive any provider::
+test. Every fake has this public API, so one test can drive any provider::
 
     with FakeX(tmp_path, key="k", video_bytes=mp4, queue_seconds=0.3, progress_seconds=0.5) as fake:
         fake.host, fake.base_url, fake.ca_path, fake.port
@@ -19,7 +19,8 @@ test. The public API mirrors :class:`fakes.fal.FakeFal` so one test can drive an
         fake.body_max_bytes            # a larger request body is answered 413 (BODY_LIMITS; None: any size)
 
 A job lives by the wall clock: ``queue_seconds`` queued, ``progress_seconds`` running, then done (its video
-at ``/files/<file id>/output.mp4``, no auth, Range). Each provider names those phases its own way.
+at ``/files/<file id>/output.mp4``, no auth, Range; fal's at its own paths). Each provider names those phases
+its own way (``status_of``).
 """
 from __future__ import annotations
 
@@ -62,6 +63,10 @@ IMAGE_MAX_ASPECT = 2.5
 # answered 413 before it is looked at. Files travel inside the JSON (base64, 4/3 of their size), so these decide
 # how large an input can be.
 BODY_LIMITS = {
+    # fal documents no limit for a request body or its data URIs; its maintainers report data URIs failing above
+    # 3 to 10 MB (github.com/fal-ai/fal pull 178). The fake takes the lowest report, for a queue submit only
+    # (FakeFal.BODY_LIMIT_OPS); larger files go through fal's storage.
+    "FakeFal": 3_000_000,
     # Vercel Functions' request body limit, which the gateway runs on: "4.5 MB", 413 FUNCTION_PAYLOAD_TOO_LARGE
     # (vercel.com/docs/functions/limitations, vercel.com/docs/errors/FUNCTION_PAYLOAD_TOO_LARGE), reported for
     # the gateway at community.vercel.com/t/ai-gateway-payload-size/23450.
@@ -293,22 +298,27 @@ def parse_data_uri(s: str) -> tuple[str, bytes]:
     return m.group("mime").strip().lower(), b64decode_strict(m.group("data"))
 
 
+def decode_image(raw: bytes) -> tuple[str, int, int]:
+    """(PIL format name, width, height) of an image that decodes whole; raises whatever Pillow raises."""
+    from PIL import Image  # lazily: only decoded media need it
+
+    with Image.open(io.BytesIO(raw)) as img:
+        fmt, size = img.format, img.size
+        img.load()
+    return fmt, *size
+
+
 def image_problem(raw: bytes, declared: str | None = None, *, formats: dict | None = None,
                   max_bytes: int = IMAGE_MAX_BYTES, min_side: int = IMAGE_MIN_SIDE,
                   min_aspect: float = IMAGE_MIN_ASPECT, max_aspect: float = IMAGE_MAX_ASPECT) -> str | None:
     """Why ``raw`` is not an acceptable input image (None if it is). ``declared``: its stated mime type."""
-    from PIL import Image  # lazily: only decoded media need it
-
     formats = IMAGE_FORMATS if formats is None else formats
     if declared is not None and declared not in formats:
         return f"unsupported image type {declared!r} (supported: {', '.join(sorted(formats))})"
     if len(raw) > max_bytes:
         return f"image is too large: {len(raw)} bytes, at most {max_bytes}"
     try:
-        with Image.open(io.BytesIO(raw)) as img:
-            fmt = img.format
-            width, height = img.size
-            img.load()
+        fmt, width, height = decode_image(raw)
     except Exception as exc:  # noqa: BLE001 - any decoding failure is the client's fault
         return f"the data is not a decodable image ({type(exc).__name__})"
     if fmt not in formats.values():
@@ -323,6 +333,25 @@ def image_problem(raw: bytes, declared: str | None = None, *, formats: dict | No
     return None
 
 
+def kling_image_issues(v: Any, path: str, formats: dict, **limits) -> list[Issue]:
+    """Issues of an image as Kling's API takes it (reference §5.4): an https URL (not fetched), or raw Base64
+    without a ``data:`` prefix, decoded and held to :func:`image_problem`'s limits (``limits`` override them)."""
+    if not isinstance(v, str):
+        return [Issue(path, "type", f"Expected string, received {js_type(v)}")]
+    if v.startswith("data:"):
+        return [Issue(path, "value", "must be an image URL or raw Base64 without the 'data:' prefix")]
+    if v.startswith("https://"):
+        return []
+    if v.startswith("http://"):
+        return [Issue(path, "value", "image URLs must be https")]
+    try:
+        raw = b64decode_strict(v)
+    except ValueError as exc:
+        return [Issue(path, "value", f"expected an https URL or raw Base64: {exc}")]
+    problem = image_problem(raw, formats=formats, **limits)
+    return [Issue(path, "value", problem)] if problem else []
+
+
 # --------------------------------------------------------------------------------------------------
 # The server
 # --------------------------------------------------------------------------------------------------
@@ -332,7 +361,8 @@ class FakeServer:
     Subclasses set ``NAME``, ``OPS``, ``CREATE_OPS`` (ops whose accepted requests ``submits()`` lists),
     ``ROUTES`` ([(op, methods, regex on the raw path)], first match wins; named groups are unquoted) and
     ``TRUNCATE_OPS``, and implement ``_h_<op>(request, params, raw, entry, inj)``, ``status_of``,
-    ``_error_body(status, message)`` and ``_route_not_found(method, path, wrong_method)``.
+    ``_error_body(status, message)`` and ``_route_not_found(method, path, wrong_method)``. The other class
+    attributes below say where a provider differs from the default.
     """
 
     NAME = "FakeServer"
@@ -340,6 +370,12 @@ class FakeServer:
     CREATE_OPS: tuple[str, ...] = ("submit",)
     ROUTES: list = []
     TRUNCATE_OPS: tuple[str, ...] = ("file",)
+    NO_PROCESS_OPS: tuple[str, ...] = ("file",)  # ops whose answer cannot be "processed, then lost"
+    BODY_LIMIT_OPS: tuple[str, ...] | None = None  # ops held to ``body_max_bytes`` (None: every op)
+    BINARY_OPS: tuple[str, ...] = ()  # ops whose request bodies are file bytes: not parsed as JSON for the log
+    # True: route on the raw path, then unquote the captured parts; False: route on aiohttp's decoded path (fal)
+    ROUTE_RAW_PATH = True
+    JOB: type = Job  # the job record (a provider's may add fields)
 
     def __init__(self, tmpdir, video_bytes: bytes = DEFAULT_VIDEO, *, queue_seconds: float = 0.3,
                  progress_seconds: float = 0.5, sse_ping_seconds: float = 0.2, tls=None):
@@ -469,12 +505,16 @@ class FakeServer:
             if value and not self._hold:
                 for job in self.jobs.values():
                     if job.t_release is not None and self._phase(job, now) == QUEUED:
-                        job.t_release = None
+                        self._hold_back(job, now)
             elif not value and self._hold:
                 for job in self.jobs.values():
                     if job.t_release is None and job.t_completed is None:
                         job.t_release = now
             self._hold = value
+
+    def _hold_back(self, job: Job, now: float) -> None:
+        """Put a queued job back on hold (its queue time starts again on release)."""
+        job.t_release = None
 
     def release(self) -> None:
         self.hold = False
@@ -488,19 +528,20 @@ class FakeServer:
           bytes; default: the provider's error JSON for that status; ``headers`` sent as given): answer that.
         * ``reset=True``: abort the connection without an answer.
         * ``truncate_at=N`` (ops in ``TRUNCATE_OPS``): "file": the headers (full Content-Length) and N bytes,
-          then close; an SSE op: the headers and N keep-alive comments, then close with no data event.
+          then close; an SSE op: the headers and N events (Vercel's keep-alive comments, fal's status events),
+          then close without the result.
         * ``delay=S``: wait S seconds first (then the injected answer, or the normal one).
-        * ``process=True`` (with status or reset; not "file"): really handle the request first (a create
-          makes its job), then replace the answer -- "the job was created but the answer was lost".
+        * ``process=True`` (with status or reset; not on ``NO_PROCESS_OPS``): really handle the request first
+          (a create makes its job, an upload stores its file), then replace the answer -- "the answer was lost".
         """
         if op not in self.OPS:
             raise ValueError(f"op must be one of {self.OPS}")
         if status is None and not reset and truncate_at is None and not delay:
             raise ValueError("give status=, reset=True, truncate_at= or delay=")
         if truncate_at is not None and op not in self.TRUNCATE_OPS:
-            raise ValueError(f"truncate_at is for {self.TRUNCATE_OPS}")
-        if process and (op == "file" or (status is None and not reset)):
-            raise ValueError("process=True needs status= or reset=True, on any op but 'file'")
+            raise ValueError(f"truncate_at is for {_quoted(self.TRUNCATE_OPS)}")
+        if process and (op in self.NO_PROCESS_OPS or (status is None and not reset)):
+            raise ValueError(f"process=True needs status= or reset=True, on any op but {_quoted(self.NO_PROCESS_OPS)}")
         inj = Injection(op=op, status=status, body=body, headers=dict(headers or {}), content_type=content_type,
                         reset=reset, truncate_at=truncate_at, delay=float(delay), process=process,
                         remaining=int(times))
@@ -548,10 +589,10 @@ class FakeServer:
     def _new_job(self, job_id: str, body: Any, **kw) -> Job:
         now = time.monotonic()
         with self._lock:
-            job = Job(id=job_id, body=body, outcome=self._take_outcome(), t_submit=now,
-                      queue_seconds=self.queue_seconds, progress_seconds=self.progress_seconds,
-                      t_release=None if self._hold else now, file_id=uuid.uuid4().hex, wall_submit=time.time(),
-                      **kw)
+            job = self.JOB(id=job_id, body=body, outcome=self._take_outcome(), t_submit=now,
+                           queue_seconds=self.queue_seconds, progress_seconds=self.progress_seconds,
+                           t_release=None if self._hold else now, file_id=uuid.uuid4().hex,
+                           wall_submit=time.time(), **kw)
             self.jobs[job_id] = job
             self._files[job.file_id] = job_id
         return job
@@ -591,13 +632,14 @@ class FakeServer:
         return f"{float(requested or 5):.1f}"
 
     # ---------------------------------------------------------------- HTTP plumbing
-    def _route(self, method: str, raw_path: str):
+    def _route(self, method: str, path: str):
         wrong_method = False
         for op, methods, rx in self.ROUTES:
-            m = rx.match(raw_path)
+            m = rx.match(path)
             if m:
                 if method in methods:
-                    return op, {k: unquote(v) for k, v in m.groupdict().items() if v is not None}, False
+                    parts = m.groupdict().items()
+                    return op, {k: unquote(v) if self.ROUTE_RAW_PATH else v for k, v in parts if v is not None}, False
                 wrong_method = True
         return None, {}, wrong_method
 
@@ -617,9 +659,9 @@ class FakeServer:
         while not self._closing and time.monotonic() < end:
             await asyncio.sleep(min(0.02, max(0.0, end - time.monotonic())))
 
-    async def _offload(self, fn, *args):
-        """Run ``fn`` (image decoding) off the event loop, so SSE streams and delays keep their timing."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args))
+    async def _offload(self, fn, *args, **kwargs):
+        """Run ``fn`` (media decoding) off the event loop, so SSE streams and delays keep their timing."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
     @staticmethod
     def _json(status: int, obj: Any, headers: dict | None = None) -> web.Response:
@@ -671,9 +713,10 @@ class FakeServer:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        op, params, wrong_method = self._route(request.method, request.rel_url.raw_path)
+        op, params, wrong_method = self._route(request.method, request.rel_url.raw_path if self.ROUTE_RAW_PATH
+                                                                else request.path)
         parsed = None
-        if raw:
+        if raw and op not in self.BINARY_OPS:
             try:
                 parsed = json.loads(raw)
             except ValueError:
@@ -686,7 +729,8 @@ class FakeServer:
             resp = self._route_not_found(request.method, request.path, wrong_method)
             entry["http_status"] = resp.status
             return resp
-        if self.body_max_bytes is not None and len(raw) > self.body_max_bytes:
+        if (self.body_max_bytes is not None and len(raw) > self.body_max_bytes
+                and (self.BODY_LIMIT_OPS is None or op in self.BODY_LIMIT_OPS)):
             entry["http_status"], entry["too_large"] = 413, True
             return self._too_large(request, len(raw))
 
@@ -758,6 +802,12 @@ class FakeServer:
         await resp.write(payload)
         await resp.write_eof()
         return resp
+
+
+def _quoted(names) -> str:
+    """'a', 'a' and 'b', 'a', 'b' and 'c'."""
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 FILE_ROUTE = ("file", ("GET", "HEAD"), re.compile(r"^/files/(?P<fid>[^/]+)/(?P<name>[^/]+)$"))

@@ -5,7 +5,8 @@ Written from fal's protocol documentation (see ``/work/shared/reference/provider
 imports it or reads its catalog -- the point is to catch mistakes in that catalog.
 
 It is a real HTTPS server on ``127.0.0.1`` (random port, throw-away CA from :mod:`fakes.tls`), run by
-aiohttp in a background thread with its own event loop, so it serves sync and async tests alike::
+aiohttp in a background thread with its own event loop, so it serves sync and async tests alike. Server,
+log, fault injections and job clock: :class:`fakes.common.FakeServer`, as for the other providers' fakes::
 
     with FakeFal(tmp_path, key="test-key", video_bytes=mp4) as fal:
         env FAL_QUEUE_RUN_HOST=fal.host, FAL_RUN_HOST=fal.host, FAL_REST_HOST=fal.host,
@@ -50,7 +51,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import concurrent.futures
 import copy
 import datetime as _dt
 import functools
@@ -61,17 +61,16 @@ import math
 import mimetypes
 import re
 import secrets
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from .tls import make_tls
+from . import common
+from .common import DEFAULT_VIDEO, DONE, QUEUED, RUNNING, FakeServer, Reset, decode_image
 
 # --------------------------------------------------------------------------------------------------
 # Input schemas, as data: endpoint id -> {field name -> spec}.
@@ -609,13 +608,12 @@ OUTPUTS.update({_KV + "v1/standard/ai-avatar": "avatar", _KV + "v1/pro/ai-avatar
 ERROR_DOCS = "https://docs.fal.ai/errors#"
 
 IN_QUEUE, IN_PROGRESS, COMPLETED = "IN_QUEUE", "IN_PROGRESS", "COMPLETED"
+STATUS = {QUEUED: IN_QUEUE, RUNNING: IN_PROGRESS, DONE: COMPLETED}  # a job's phase in fal's words
 UPLOAD_OPS = ("token", "upload", "multipart", "part", "complete", "initiate", "put")
 OPS = ("submit", "status", "stream", "result", "cancel", "file") + UPLOAD_OPS
 DEFAULT_LOGS = ["Starting video generation", "Generating frames", "Encoding video"]
 CANCELLED_ERROR = "Request was cancelled"
 CANCELLED_TYPE = "client_cancelled"
-# 32-byte ftyp box + a few bytes: enough to look like an mp4 to a sniffer.
-DEFAULT_VIDEO = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + b"\x00" * 992
 
 
 # --------------------------------------------------------------------------------------------------
@@ -886,13 +884,8 @@ def _check_media_bytes(spec: dict, kind: str, raw: bytes, mime: str, v: str, loc
 
 
 def _check_image(spec: dict, kind: str, raw: bytes, mime: str, v: str, loc: list) -> list[dict]:
-    from PIL import Image  # imported lazily: only decoded media need it
-
     try:
-        with Image.open(io.BytesIO(raw)) as img:
-            fmt = img.format
-            width, height = img.size
-            img.load()
+        fmt, width, height = decode_image(raw)
     except Exception as exc:  # noqa: BLE001 - any decoding failure is the client's fault
         return [_err(loc, "image_load_error", f"Failed to load the image: {type(exc).__name__}", v)]
     if fmt != IMAGE_MIME_TO_PIL.get(mime):
@@ -1045,26 +1038,15 @@ def default_audio() -> bytes:
 # Jobs, uploads and fault injections
 # --------------------------------------------------------------------------------------------------
 @dataclass
-class Job:
-    request_id: str
-    endpoint: str            # full endpoint id, e.g. "fal-ai/kling-video/v2.6/pro/image-to-video"
-    app: str                 # its first two parts, e.g. "fal-ai/kling-video"
-    body: dict
-    outcome: dict | None     # None = ok; else {"error", "error_type", "result_status", "result_body", ...}
-    t_submit: float
-    queue_seconds: float
-    progress_seconds: float
-    start_position: int
-    log_lines: list[dict]    # {"message", "level"}
-    t_release: float | None  # when its queue time started counting (None while held)
-    t_completed: float | None = None
-    cancelled: bool = False
-    kind: str = "video"      # output shape, see OUTPUTS
+class Job(common.Job):
+    """A queue request: ``id`` (also ``request_id``) its request id, ``endpoint`` the full endpoint id (e.g.
+    "fal-ai/kling-video/v2.6/pro/image-to-video"), ``outcome`` None (ok) or {"error", "error_type",
+    "result_status", "result_body", "result_headers"}."""
+    app: str = ""                # the endpoint's first two parts, e.g. "fal-ai/kling-video"
+    start_position: int = 0      # queue position when its queue time started
+    log_lines: list[dict] = field(default_factory=list)  # {"message", "level"}
+    kind: str = "video"          # output shape, see OUTPUTS
     voice_id: str | None = None  # create-voice: the id its result carries
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is None and not self.cancelled
 
 
 @dataclass
@@ -1087,36 +1069,6 @@ class Upload:
         return self.data is not None
 
 
-@dataclass
-class Injection:
-    op: str
-    status: int | None = None
-    body: Any = None
-    headers: dict = field(default_factory=dict)
-    content_type: str | None = None
-    reset: bool = False
-    truncate_at: int | None = None
-    delay: float = 0.0
-    process: bool = False
-    remaining: int = 1
-
-
-class _Log(list):
-    """A list appended to from the server thread; read it with ``list(fal.log)`` or the helpers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lock = threading.Lock()
-
-    def append(self, item) -> None:  # type: ignore[override]
-        with self.lock:
-            super().append(item)
-
-    def snapshot(self) -> list:
-        with self.lock:
-            return list(self)
-
-
 _R = r"/(?P<owner>[^/]+)/(?P<alias>[^/]+)/requests/(?P<rid>[^/]+)"
 _U = r"/files/uploads/(?P<uid>[^/]+)/(?P<name>[^/]+)"
 _OUTPUT_PATH = re.compile(r"/files/(?P<rid>[^/]+)/(?P<name>[^/]+)")
@@ -1137,7 +1089,6 @@ _ROUTES = [  # first match with the right method wins
     ("result", ("GET",), re.compile("^" + _R + r"$")),
     ("submit", ("POST",), re.compile(r"^/(?P<endpoint>.+?)/?$")),
 ]
-_BINARY_OPS = ("upload", "part", "put")  # request bodies that are file bytes, not JSON
 
 
 def _safe_name(name: str | None, content_type: str) -> str:
@@ -1162,245 +1113,70 @@ def _gcs_error(status: int, code: str, message: str) -> web.Response:
     return web.Response(status=status, body=body.encode(), content_type="application/xml")
 
 
-class _Reset(Exception):
-    """Raised by a handler to drop the connection: abort it, or close it gracefully (flushing what was sent)."""
-
-    def __init__(self, graceful: bool = False):
-        super().__init__()
-        self.graceful = graceful
-
-
-class FakeFal:
+class FakeFal(FakeServer):
     """A fake fal.ai queue + CDN + storage over HTTPS. See the module docstring.
 
-    Attributes besides the constructor's: ``jobs`` (request id -> :class:`Job`), ``uploads`` (id ->
-    :class:`Upload`), ``log`` (requests and events), ``forbid`` (answer 403 "User is locked"),
-    ``next_outcome``, ``hold``, ``schemas``/``rules``/``outputs`` (copies, editable per test),
-    ``upload_max_bytes`` (simple uploads and signed PUTs; 100 MiB, fal-client's multipart threshold),
-    ``multipart_min_part`` (every part but the last, 5 MiB as on S3-like stores), ``body_max_bytes`` (a
-    queue submit over it is answered 413; 3 MB, see __init__).
+    Attributes besides the constructor's and :class:`fakes.common.FakeServer`'s: ``jobs`` (request id ->
+    :class:`Job`), ``uploads`` (id -> :class:`Upload`), ``forbid`` (answer 403 "User is locked"),
+    ``schemas``/``rules``/``outputs`` (copies, editable per test), ``upload_max_bytes`` (simple uploads and
+    signed PUTs; 100 MiB, fal-client's multipart threshold), ``multipart_min_part`` (every part but the last,
+    5 MiB as on S3-like stores), ``body_max_bytes`` (a queue submit over it is answered 413; 3 MB, see
+    :data:`fakes.common.BODY_LIMITS`).
+
+    Injectable ops (``inject``): the queue's "submit", "status", "stream", "result", "cancel", the CDN's
+    "file", and the storage's "token", "upload", "multipart", "part", "complete", "initiate", "put". An
+    injected status without a body answers ``{"detail": <reason>}`` and no ``x-fal-request-id``;
+    ``truncate_at=N`` on "stream" sends N status events, then closes without the COMPLETED one.
     """
+
+    NAME = "FakeFal"
+    OPS = OPS
+    CREATE_OPS = ("submit",)
+    ROUTES = _ROUTES
+    TRUNCATE_OPS = ("file", "stream")
+    NO_PROCESS_OPS = ("file", "stream")
+    BODY_LIMIT_OPS = ("submit",)
+    BINARY_OPS = ("upload", "part", "put")  # request bodies that are file bytes, not JSON
+    ROUTE_RAW_PATH = False
+    JOB = Job
 
     def __init__(self, tmpdir, key: str = "test-key", video_bytes: bytes = DEFAULT_VIDEO, *,
                  queue_seconds: float = 0.3, progress_seconds: float = 0.5, queue_position: int = 2,
                  logs: list | None = None, sse_ping_seconds: float = 15.0,
                  schemas: dict | None = None, tls=None, audio_bytes: bytes | None = None,
                  rules: dict | None = None, outputs: dict | None = None, token_seconds: float = 3600.0):
-        self.tmpdir = Path(tmpdir)
-        self.tmpdir.mkdir(parents=True, exist_ok=True)
+        super().__init__(tmpdir, video_bytes, queue_seconds=queue_seconds, progress_seconds=progress_seconds,
+                         sse_ping_seconds=sse_ping_seconds, tls=tls)
         self.key = key
-        self.video_bytes = bytes(video_bytes)
         self.audio_bytes = bytes(default_audio() if audio_bytes is None else audio_bytes)
-        self.queue_seconds = float(queue_seconds)
-        self.progress_seconds = float(progress_seconds)
         self.queue_position = int(queue_position)
         self.logs = list(DEFAULT_LOGS if logs is None else logs)
-        self.sse_ping_seconds = float(sse_ping_seconds)
         self.schemas = copy.deepcopy(SCHEMAS if schemas is None else schemas)
         self.rules = copy.deepcopy(RULES if rules is None else rules)
         self.outputs = dict(OUTPUTS if outputs is None else outputs)
         self.token_seconds = float(token_seconds)
         self.upload_max_bytes = 100 * 1024 * 1024
-        # fal documents no limit for a request body or its data URIs; its maintainers report data URIs failing
-        # above 3 to 10 MB (github.com/fal-ai/fal pull 178). The fake takes the lowest report: a queue submit
-        # over it is answered 413 {"detail"} (None: any size). Files larger than that go through the storage.
-        self.body_max_bytes: int | None = 3_000_000
         self.multipart_min_part = 5 * 1024 * 1024
         self.forbid = False
         # fal's docs: a running request only receives a cancel signal and "the model app decides". True: a
         # cancel of an IN_PROGRESS job is accepted (202) and ignored; the job completes and is billed.
         self.ignore_cancel_when_running = False
-        self.next_outcome: Any = "ok"
-        self.log = _Log()
-        self.jobs: dict[str, Job] = {}
         self.uploads: dict[str, Upload] = {}
         self._tokens: dict[str, float] = {}  # token -> expiry (time.monotonic())
-        self._hold = False
-        self._lock = threading.RLock()
-        self._injections: dict[str, list[Injection]] = {op: [] for op in OPS}
-        self._ssl_ctx, self.ca_path = tls if tls is not None else make_tls(self.tmpdir)
         self._wall_offset = time.time() - time.monotonic()
-        self._closing = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._ticker: asyncio.Task | None = None
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._video_duration_cache: tuple[bytes, float] | None = None
-        self.port: int | None = None
-
-    # ---------------------------------------------------------------- life cycle
-    def __enter__(self) -> "FakeFal":
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> "FakeFal":
-        await asyncio.to_thread(self.start)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await asyncio.to_thread(self.stop)
-
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("FakeFal already started")
-        self._closing = False
-        # media decoding runs off the event loop, so SSE streams and delays keep their timing
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="FakeFal-media")
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="FakeFal", daemon=True)
-        self._thread.start()
-        try:
-            asyncio.run_coroutine_threadsafe(self._astart(), self._loop).result(10)
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._closing = True  # SSE streams and injected delays see it within ~20 ms
-        try:
-            if self._runner is not None:
-                asyncio.run_coroutine_threadsafe(self._astop(), self._loop).result(15)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-            self._loop.close()
-            self._thread = None
-            self._runner = None
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
-
-    async def _astart(self) -> None:
-        app = web.Application(client_max_size=128 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._ssl_ctx)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        self._ticker = asyncio.get_running_loop().create_task(self._tick())
-
-    async def _astop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
-        await self._runner.cleanup()
-
-    async def _tick(self) -> None:
-        """Advance jobs so that "completed" events are logged even when nobody polls."""
-        while True:
-            now = time.monotonic()
-            with self._lock:
-                for job in list(self.jobs.values()):
-                    self._phase(job, now)
-            await asyncio.sleep(0.01)
 
     # ---------------------------------------------------------------- public helpers
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def url(self, path: str) -> str:
-        return self.base_url + ("" if path.startswith("/") else "/") + path
-
-    @property
-    def hold(self) -> bool:
-        return self._hold
-
-    @hold.setter
-    def hold(self, value: bool) -> None:
-        """True: new jobs, and jobs still IN_QUEUE, stay IN_QUEUE; False: they start their queue time now."""
-        value = bool(value)
-        with self._lock:
-            now = time.monotonic()
-            if value and not self._hold:
-                for job in self.jobs.values():
-                    if job.t_release is not None and self._phase(job, now) == IN_QUEUE:
-                        job.start_position = self._position(job, now)  # frozen where it stands
-                        job.t_release = None
-            elif not value and self._hold:
-                for job in self.jobs.values():
-                    if job.t_release is None and job.t_completed is None:
-                        job.t_release = now
-            self._hold = value
-
-    def release(self) -> None:
-        self.hold = False
-
-    def inject(self, op: str, status: int | None = None, body: Any = None, headers: dict | None = None, *,
-               times: int = 1, reset: bool = False, truncate_at: int | None = None, delay: float = 0.0,
-               process: bool = False, content_type: str | None = None) -> None:
-        """Make the next ``times`` requests of ``op`` misbehave (queued after earlier injections of that op).
-
-        ``op`` is one of :data:`OPS`: the queue's "submit", "status", "stream", "result", "cancel", the
-        CDN's "file", and the storage's "token", "upload", "multipart", "part", "complete", "initiate", "put".
-
-        * ``status`` (+ ``body``: dict/list → JSON, str → text/html if it starts with "<" else text/plain,
-          bytes; default ``{"detail": <reason>}``; ``headers`` sent as given, nothing added — in particular
-          no ``x-fal-request-id``): answer that instead.
-        * ``reset=True``: abort the connection without an answer.
-        * ``truncate_at=N``: "file": send the headers (full Content-Length) and N bytes, then close;
-          "stream": send N events, then close without the COMPLETED event.
-        * ``delay=S``: wait S seconds first (then the injected answer, or the normal one).
-        * ``process=True`` (any op but file/stream, with status or reset): really handle the request
-          first (a submit creates its job, an upload stores its file), then replace the answer —
-          "the answer was lost".
-        """
-        if op not in OPS:
-            raise ValueError(f"op must be one of {OPS}")
-        if status is None and not reset and truncate_at is None and not delay:
-            raise ValueError("give status=, reset=True, truncate_at= or delay=")
-        if truncate_at is not None and op not in ("file", "stream"):
-            raise ValueError("truncate_at is for 'file' and 'stream'")
-        if process and (op in ("file", "stream") or (status is None and not reset)):
-            raise ValueError("process=True needs status= or reset=True, on any op but 'file' and 'stream'")
-        inj = Injection(op=op, status=status, body=body, headers=dict(headers or {}), content_type=content_type,
-                        reset=reset, truncate_at=truncate_at, delay=float(delay), process=process,
-                        remaining=int(times))
-        with self._lock:
-            self._injections[op].append(inj)
-
-    def clear_injections(self) -> None:
-        with self._lock:
-            for lst in self._injections.values():
-                lst.clear()
-
-    def requests(self, op: str | None = None) -> list[dict]:
-        """Request log entries (not events), optionally of one op."""
-        return [e for e in self.log.snapshot() if "op" in e and (op is None or e["op"] == op)]
+    def file_url(self, job: Job, name: str = "output.mp4") -> str:
+        return f"{self.base_url}/files/{job.request_id}/{name}"
 
     def submits(self) -> list[dict]:
+        """Every "submit" request, accepted or not (the other fakes list only the accepted ones)."""
         return self.requests("submit")
 
-    def count(self, op: str) -> int:
-        return len(self.requests(op))
-
-    def events(self, name: str | None = None) -> list[dict]:
-        return [e for e in self.log.snapshot() if "event" in e and (name is None or e["event"] == name)]
-
     def status_of(self, request_id: str) -> str:
-        with self._lock:
-            return self._phase(self.jobs[request_id], time.monotonic())
-
-    def wait_completed(self, request_id: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.status_of(request_id) != COMPLETED:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"job {request_id} not completed after {timeout} s")
-            time.sleep(0.01)
+        """IN_QUEUE, IN_PROGRESS or COMPLETED (whatever the outcome)."""
+        return STATUS[self.phase_of(request_id)]
 
     def add_upload(self, data: bytes, content_type: str, name: str | None = None) -> str:
         """Put a file into the fake's storage without HTTP (as if uploaded); returns its URL. Needs ``start()``."""
@@ -1424,23 +1200,9 @@ class FakeFal:
                 self._tokens[token] = 0.0
 
     # ---------------------------------------------------------------- job state
-    def _phase(self, job: Job, now: float) -> str:
-        """Current status of ``job``; records the COMPLETED transition. Call with ``self._lock`` held."""
-        if job.t_completed is not None:
-            return COMPLETED
-        if job.t_release is None:
-            return IN_QUEUE
-        elapsed = now - job.t_release
-        if elapsed < job.queue_seconds:
-            return IN_QUEUE
-        if elapsed < job.queue_seconds + job.progress_seconds:
-            return IN_PROGRESS
-        self._complete(job, job.t_release + job.queue_seconds + job.progress_seconds)
-        return COMPLETED
-
-    def _complete(self, job: Job, t: float) -> None:
-        job.t_completed = t
-        self.log.append({"event": "completed", "request_id": job.request_id, "t": t})
+    def _hold_back(self, job: Job, now: float) -> None:
+        job.start_position = self._position(job, now)  # frozen where it stands
+        super()._hold_back(job, now)
 
     def _position(self, job: Job, now: float) -> int:
         if job.t_release is None or job.queue_seconds <= 0:
@@ -1470,11 +1232,11 @@ class FakeFal:
     def _status_obj(self, job: Job, with_logs: bool, now: float) -> dict:
         with self._lock:
             phase = self._phase(job, now)
-            obj: dict[str, Any] = {"status": phase, "request_id": job.request_id, **self._urls(job)}
-            if phase == IN_QUEUE:
+            obj: dict[str, Any] = {"status": STATUS[phase], "request_id": job.request_id, **self._urls(job)}
+            if phase == QUEUED:
                 obj["queue_position"] = self._position(job, now)
                 obj["logs"] = None
-            elif phase == IN_PROGRESS:
+            elif phase == RUNNING:
                 obj["logs"] = self._visible_logs(job, now) if with_logs else None
             else:
                 obj["logs"] = self._visible_logs(job, now) if with_logs else None
@@ -1489,18 +1251,14 @@ class FakeFal:
             return obj
 
     def _take_outcome(self) -> dict | None:
-        outcome, self.next_outcome = self.next_outcome, "ok"
-        if outcome in (None, "ok", ("ok",)):
-            return None
-        if isinstance(outcome, (tuple, list)) and len(outcome) == 2 and outcome[0] == "error":
-            spec = dict(outcome[1] or {})
+        spec = super()._take_outcome()
+        if spec is not None:
             spec.setdefault("error", "Internal error")
             spec.setdefault("error_type", "internal_error")
             spec.setdefault("result_status", 500)
             spec.setdefault("result_body", {"detail": spec["error"], "error_type": spec["error_type"]})
             spec.setdefault("result_headers", {})
-            return spec
-        raise ValueError(f"bad next_outcome {outcome!r}: use 'ok' or ('error', {{...}})")
+        return spec
 
     # ---------------------------------------------------------------- outputs and stored files
     def _job_files(self, job: Job) -> dict[str, tuple[bytes, str]]:
@@ -1518,10 +1276,9 @@ class FakeFal:
 
     def _file_obj(self, job: Job, name: str) -> dict:
         data, ctype = self._job_files(job)[name]
-        return {"url": f"{self.base_url}/files/{job.request_id}/{name}", "content_type": ctype,
-                "file_name": name, "file_size": len(data)}
+        return {"url": self.file_url(job, name), "content_type": ctype, "file_name": name, "file_size": len(data)}
 
-    def _video_duration(self) -> float:
+    def _avatar_seconds(self) -> float:
         """Duration of ``video_bytes`` (ai-avatar's "duration"); 5.0 when it does not decode."""
         cached = self._video_duration_cache
         if cached is not None and cached[0] is self.video_bytes:
@@ -1543,7 +1300,7 @@ class FakeFal:
             return {"audio": self._file_obj(job, files[1]), "video": self._file_obj(job, files[0])}
         body = {"video": self._file_obj(job, "output.mp4")}
         if job.kind == "avatar":
-            body["duration"] = self._video_duration()
+            body["duration"] = self._avatar_seconds()
         return body
 
     def _new_upload(self, name: str | None, content_type: str, via: str) -> Upload:
@@ -1579,120 +1336,19 @@ class FakeFal:
         if m:
             with self._lock:
                 job = self.jobs.get(m["rid"])
-                done = job is not None and self._phase(job, time.monotonic()) == COMPLETED and job.ok
+                done = job is not None and self._phase(job, time.monotonic()) == DONE and job.ok
             files = self._job_files(job) if done else {}
             if m["name"] in files:
                 return files[m["name"]]
         raise LookupError(f"404 Not Found ({u.path})")
 
-    # ---------------------------------------------------------------- HTTP plumbing
-    def _route(self, method: str, path: str):
-        wrong_method = False
-        for op, methods, rx in _ROUTES:
-            m = rx.match(path)
-            if m:
-                if method in methods:
-                    return op, m.groupdict(), False
-                wrong_method = True
-        return None, {}, wrong_method
+    # ---------------------------------------------------------------- HTTP answers
+    def _error_body(self, status: int, message: str, path: str = "") -> dict:
+        return {"detail": message}
 
-    def _take_injection(self, op: str) -> Injection | None:
-        with self._lock:
-            lst = self._injections[op]
-            if not lst:
-                return None
-            inj = lst[0]
-            inj.remaining -= 1
-            if inj.remaining <= 0:
-                lst.pop(0)
-            return inj
-
-    async def _sleep(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while not self._closing and time.monotonic() < end:
-            await asyncio.sleep(min(0.02, max(0.0, end - time.monotonic())))
-
-    @staticmethod
-    def _json(status: int, obj: Any, headers: dict | None = None) -> web.Response:
-        return web.Response(status=status, body=json.dumps(obj).encode(), content_type="application/json",
-                            headers=headers)
-
-    @staticmethod
-    def _injected_response(inj: Injection) -> web.Response:
-        body, ctype = inj.body, inj.content_type
-        if body is None:
-            from http import HTTPStatus
-            try:
-                reason = HTTPStatus(inj.status).phrase
-            except ValueError:
-                reason = "Error"
-            body = {"detail": reason}
-        if isinstance(body, (dict, list)):
-            data, ctype = json.dumps(body).encode(), ctype or "application/json"
-        elif isinstance(body, str):
-            data = body.encode()
-            ctype = ctype or ("text/html" if body.lstrip().startswith("<") else "text/plain")
-        else:
-            data, ctype = bytes(body), ctype or "application/octet-stream"
-        headers = dict(inj.headers)
-        headers.setdefault("Content-Type", ctype)
-        return web.Response(status=inj.status, body=data, headers=headers)
-
-    @staticmethod
-    def _drop(request: web.Request, graceful: bool = False) -> web.Response:
-        """Drop the connection; the returned dummy response cannot be written and aiohttp ignores that."""
-        if request.transport is not None:
-            if graceful:
-                request.transport.close()
-            else:
-                request.transport.abort()
-        return web.Response(status=499)
-
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
-        op, params, wrong_method = self._route(request.method, request.path)
-        parsed = None
-        if raw and op not in _BINARY_OPS:
-            try:
-                parsed = json.loads(raw)
-            except ValueError:
-                parsed = None
-        entry = {"t": time.monotonic(), "method": request.method, "path": request.path,
-                 "query": dict(request.query), "headers": {k.lower(): v for k, v in request.headers.items()},
-                 "json": parsed, "size": len(raw), "op": op or "unknown", "http_status": None, "injected": None}
-        self.log.append(entry)
-        if op is None:
-            entry["http_status"] = 405 if wrong_method else 404
-            return self._json(entry["http_status"], {"detail": "Method Not Allowed" if wrong_method else "Not Found"})
-        if op == "submit" and self.body_max_bytes is not None and len(raw) > self.body_max_bytes:
-            entry["http_status"], entry["too_large"] = 413, True
-            return self._json(413, {"detail": f"Request Entity Too Large: the body is {len(raw)} bytes, at most "
-                                              f"{self.body_max_bytes}; send large files as URLs (fal storage)"})
-
-        inj = self._take_injection(op)
-        if inj is not None:
-            entry["injected"] = {k: v for k, v in vars(inj).items() if k not in ("op", "remaining")}
-            if inj.delay:
-                await self._sleep(inj.delay)
-            if not inj.process:
-                if inj.reset:
-                    return self._drop(request)
-                if inj.status is not None:
-                    entry["http_status"] = inj.status
-                    return self._injected_response(inj)
-        handler = getattr(self, "_h_" + op)
-        try:
-            resp = await handler(request, params, raw, entry, inj)
-        except _Reset as exc:
-            return self._drop(request, exc.graceful)
-        if inj is not None and inj.process:
-            if inj.reset:
-                return self._drop(request)
-            entry["http_status"] = inj.status
-            return self._injected_response(inj)
-        if entry["http_status"] is None:
-            entry["http_status"] = resp.status
-        return resp
+    def _too_large(self, request: web.Request, size: int) -> web.Response:
+        return self._json(413, {"detail": f"Request Entity Too Large: the body is {size} bytes, at most "
+                                          f"{self.body_max_bytes}; send large files as URLs (fal storage)"})
 
     def _auth(self, request: web.Request) -> web.Response | None:
         header = request.headers.get("Authorization")
@@ -1754,42 +1410,6 @@ class FakeFal:
             item = _err(["query", "storage_type"], "enum", f"Input should be {exp}", value, {"expected": exp})
         return FakeFal._json(422, {"detail": [item]})
 
-    async def _serve(self, request: web.Request, data: bytes, ctype: str, entry: dict,
-                     inj: Injection | None) -> web.StreamResponse:
-        """A file, with single-range support (RFC 9110) and the "file" injections."""
-        size = len(data)
-        headers = {"Content-Type": ctype, "Accept-Ranges": "bytes"}
-        status, start, end = 200, 0, size  # [start, end)
-        rng = request.headers.get("Range")
-        if rng:
-            m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
-            if m and (m.group(1) or m.group(2)):
-                a, b = m.group(1), m.group(2)
-                if a:
-                    start, end = int(a), (min(int(b) + 1, size) if b else size)
-                else:  # suffix: the last N bytes
-                    start, end = max(0, size - int(b)), size
-                if start >= size or start >= end:
-                    return web.Response(status=416, headers={"Content-Range": f"bytes */{size}",
-                                                             "Accept-Ranges": "bytes"})
-                status = 206
-                headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-            # anything else (multiple ranges, other units): ignored, full answer, as RFC 9110 allows
-        payload = data[start:end]
-        resp = web.StreamResponse(status=status, headers=headers)
-        resp.content_length = len(payload)
-        entry["http_status"] = status
-        await resp.prepare(request)
-        if request.method == "HEAD":
-            await resp.write_eof()
-            return resp
-        if inj is not None and inj.truncate_at is not None:
-            await resp.write(payload[:inj.truncate_at])
-            raise _Reset(graceful=True)  # close() flushes those bytes, then the connection ends
-        await resp.write(payload)
-        await resp.write_eof()
-        return resp
-
     # ---------------------------------------------------------------- queue handlers
     async def _h_submit(self, request, params, raw, entry, inj) -> web.Response:
         denied = self._auth(request)
@@ -1812,51 +1432,49 @@ class FakeFal:
         except ValueError as exc:
             return self._json(422, {"detail": [_err(["body", 0], "json_invalid", f"JSON decode error: {exc}",
                                                     raw[:80].decode("utf-8", "replace"))]})
-        check = functools.partial(validate_input, schema, body, rules=self.rules.get(endpoint),
-                                  resolve=self._resolve)
-        errors = await asyncio.get_running_loop().run_in_executor(self._pool, check)
+        errors = await self._offload(validate_input, schema, body, rules=self.rules.get(endpoint),
+                                     resolve=self._resolve)
         if errors:
             return self._json(422, {"detail": errors})
-        now = time.monotonic()
-        rid = str(uuid.uuid4())
         lines = [{"message": x, "level": "INFO"} if isinstance(x, str) else
                  {"message": x["message"], "level": x.get("level", "INFO")} for x in self.logs]
         kind = self.outputs.get(endpoint, "video")
-        with self._lock:
-            job = Job(request_id=rid, endpoint=endpoint, app="/".join(endpoint.split("/")[:2]), body=body,
-                      outcome=self._take_outcome(), t_submit=now, queue_seconds=self.queue_seconds,
-                      progress_seconds=self.progress_seconds, start_position=self.queue_position,
-                      log_lines=lines, t_release=None if self._hold else now, kind=kind,
-                      voice_id=f"voice_{uuid.uuid4().hex[:20]}" if kind == "voice" else None)
-            self.jobs[rid] = job
+        job = self._new_job(str(uuid.uuid4()), body, endpoint=endpoint, app="/".join(endpoint.split("/")[:2]),
+                            start_position=self.queue_position, log_lines=lines, kind=kind,
+                            voice_id=f"voice_{uuid.uuid4().hex[:20]}" if kind == "voice" else None)
+        rid = job.request_id
         entry["request_id"] = rid
         answer = {"status": IN_QUEUE, "request_id": rid, **self._urls(job),
                   "queue_position": job.start_position, "gateway_request_id": rid}
         return self._json(200, answer, {"x-fal-request-id": rid})
 
-    async def _h_status(self, request, params, raw, entry, inj) -> web.Response:
+    def _named_job(self, request: web.Request, params: dict, *, logs: bool = False, missing: dict | None = None):
+        """The job a queue route names, checked in fal's order (auth, the ``logs`` query, the request id):
+        ``(job, with_logs, None)``, or ``(None, False, the error answer)``; ``missing``: the 404 body."""
         denied = self._auth(request)
-        if denied:
-            return denied
-        with_logs, bad = self._logs_param(request)
-        if bad:
-            return bad
+        if denied is not None:
+            return None, False, denied
+        with_logs = False
+        if logs:
+            with_logs, bad = self._logs_param(request)
+            if bad is not None:
+                return None, False, bad
         job = self._job_for(params)
         if job is None:
-            return self._json(404, {"detail": f"Request {params['rid']} not found"})
+            return None, False, self._json(404, missing or {"detail": f"Request {params['rid']} not found"})
+        return job, with_logs, None
+
+    async def _h_status(self, request, params, raw, entry, inj) -> web.Response:
+        job, with_logs, answer = self._named_job(request, params, logs=True)
+        if answer is not None:
+            return answer
         obj = self._status_obj(job, with_logs, time.monotonic())
         return self._json(200 if obj["status"] == COMPLETED else 202, obj, {"x-fal-request-id": job.request_id})
 
     async def _h_stream(self, request, params, raw, entry, inj) -> web.StreamResponse:
-        denied = self._auth(request)
-        if denied:
-            return denied
-        with_logs, bad = self._logs_param(request)
-        if bad:
-            return bad
-        job = self._job_for(params)
-        if job is None:
-            return self._json(404, {"detail": f"Request {params['rid']} not found"})
+        job, with_logs, answer = self._named_job(request, params, logs=True)
+        if answer is not None:
+            return answer
         resp = web.StreamResponse(status=200, headers={"Content-Type": "text/event-stream",
                                                        "Cache-Control": "no-cache",
                                                        "x-fal-request-id": job.request_id})
@@ -1871,7 +1489,7 @@ class FakeFal:
                 obj = self._status_obj(job, with_logs, now)
                 if obj != last:
                     if inj is not None and inj.truncate_at is not None and sent >= inj.truncate_at:
-                        raise _Reset(graceful=True)
+                        raise Reset(graceful=True)
                     await resp.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
                     last, sent = obj, sent + 1
                     if obj["status"] == COMPLETED:
@@ -1886,12 +1504,9 @@ class FakeFal:
         return resp
 
     async def _h_result(self, request, params, raw, entry, inj) -> web.Response:
-        denied = self._auth(request)
-        if denied:
-            return denied
-        job = self._job_for(params)
-        if job is None:
-            return self._json(404, {"detail": f"Request {params['rid']} not found"})
+        job, _, answer = self._named_job(request, params)
+        if answer is not None:
+            return answer
         headers = {"x-fal-request-id": job.request_id}
         if self._status_obj(job, False, time.monotonic())["status"] != COMPLETED:
             return self._json(400, {"detail": "Request is still in progress"}, headers)
@@ -1908,18 +1523,15 @@ class FakeFal:
         return self._json(200, self._result_body(job), headers)
 
     async def _h_cancel(self, request, params, raw, entry, inj) -> web.Response:
-        denied = self._auth(request)
-        if denied:
-            return denied
-        job = self._job_for(params)
-        if job is None:
-            return self._json(404, {"status": "NOT_FOUND"})
+        job, _, answer = self._named_job(request, params, missing={"status": "NOT_FOUND"})
+        if answer is not None:
+            return answer
         with self._lock:
             now = time.monotonic()
             phase = self._phase(job, now)
-            if phase == COMPLETED:
+            if phase == DONE:
                 return self._json(400, {"status": "ALREADY_COMPLETED"}, {"x-fal-request-id": job.request_id})
-            if phase == IN_PROGRESS and self.ignore_cancel_when_running:
+            if phase == RUNNING and self.ignore_cancel_when_running:
                 entry["cancel_ignored"] = True
                 return self._json(202, {"status": "CANCELLATION_REQUESTED"}, {"x-fal-request-id": job.request_id})
             job.cancelled = True
@@ -1934,7 +1546,7 @@ class FakeFal:
             return await self._serve(request, up.data, up.content_type, entry, inj)
         with self._lock:
             job = self.jobs.get(params["rid"])
-            done = job is not None and self._phase(job, time.monotonic()) == COMPLETED
+            done = job is not None and self._phase(job, time.monotonic()) == DONE
         files = self._job_files(job) if done and job.ok else {}
         if params["name"] not in files:
             return self._json(404, {"detail": "Not Found"})

@@ -39,7 +39,8 @@ import time
 import uuid
 from typing import Any
 
-from .common import (DEFAULT_VIDEO, FILE_ROUTE, QUEUED, RUNNING, C, E, FakeServer, Issue, R, S, b64decode_strict, check_fields, image_problem, js_type, numeric_id)
+from .common import (DEFAULT_VIDEO, FILE_ROUTE, QUEUED, RUNNING, C, E, FakeServer, Issue, R, S, check_fields, js_type,
+                     kling_image_issues, numeric_id)
 
 MODELS = ["kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master",
           "kling-v2-5-turbo", "kling-v2-6", "kling-v3"]
@@ -151,21 +152,8 @@ class FakeKling(FakeServer):
 
     # ---------------------------------------------------------------- validation (§5.4)
     def _check_image(self, v: Any, path: str, *, mask: bool = False) -> list[Issue]:
-        if not isinstance(v, str):
-            return [Issue(path, "type", f"Expected string, received {js_type(v)}")]
-        if v.startswith("data:"):
-            return [Issue(path, "value", "must be an image URL or raw Base64 without the 'data:' prefix")]
-        if v.startswith("https://"):
-            return []
-        if v.startswith("http://"):
-            return [Issue(path, "value", "image URLs must be https")]
-        try:
-            raw = b64decode_strict(v)
-        except ValueError as exc:
-            return [Issue(path, "value", f"expected an https URL or raw Base64: {exc}")]
         limits = {"min_side": 1, "min_aspect": 0.0, "max_aspect": float("inf")} if mask else {}
-        problem = image_problem(raw, formats=self.image_formats, **limits)
-        return [Issue(path, "value", problem)] if problem else []
+        return kling_image_issues(v, path, self.image_formats, **limits)
 
     def body_fields(self, endpoint: str) -> dict:
         img = C(self._check_image)

@@ -52,7 +52,8 @@ import time
 import uuid
 from typing import Any
 
-from .common import (DEFAULT_VIDEO, DONE, FILE_ROUTE, C, E, FakeServer, Issue, R, Reset, S, b64decode_strict, check_fields, image_problem, join, js_type, numeric_id)
+from .common import (DEFAULT_VIDEO, DONE, FILE_ROUTE, C, E, FakeServer, Issue, R, Reset, S, b64decode_strict,
+                     check_fields, image_problem, join, js_type, kling_image_issues, numeric_id)
 
 # GatewayVideoModelId's Kling ids (vercel/ai packages/gateway/src/gateway-video-model-settings.ts); the
 # v2.5 turbo and v3.0 ones came after §4 was written.
@@ -205,19 +206,8 @@ class FakeVercel(FakeServer):
         return [Issue(join(path, "data"), "value", problem)] if problem else []
 
     def _check_kling_image_str(self, v: Any, path: str) -> list[Issue]:
-        """providerOptions.klingai.imageTail: what Kling takes (https URL or raw base64, no data: prefix)."""
-        if not isinstance(v, str):
-            return [Issue(path, "type", f"Expected string, received {js_type(v)}")]
-        if v.startswith("https://"):
-            return []
-        if v.startswith("data:"):
-            return [Issue(path, "value", "must be an https URL or raw base64 without a 'data:' prefix")]
-        try:
-            raw = b64decode_strict(v)
-        except ValueError as exc:
-            return [Issue(path, "value", f"expected an https URL or raw base64: {exc}")]
-        problem = image_problem(raw, formats=self.image_formats)
-        return [Issue(path, "value", problem)] if problem else []
+        """providerOptions.klingai.imageTail: passed on to Kling, so held to what Kling takes."""
+        return kling_image_issues(v, path, self.image_formats)
 
     def body_fields(self, kind: str, start: bool, version: str = "2.6") -> dict:
         """Field specs of the request body (§4.2), for ``kind`` "i2v"/"t2v"; ``start``: the v4 start flow."""

@@ -9,10 +9,12 @@ import {
 const job = (extra) => ({ hash: "a".repeat(64), state: "completed", request_id: "req-1", running: false, ...extra });
 
 test("only paid, unsaved jobs with a request id that nothing is running get Collect", () => {
-  assert.deepEqual(COLLECTABLE_STATES, ["submitted", "completed"]);
+  assert.deepEqual(COLLECTABLE_STATES, ["submitted", "completed", "cancelled"]);
   assert.equal(isCollectable(job({ state: "submitted" })), true);
   assert.equal(isCollectable(job({ state: "completed" })), true);
-  for (const state of ["pending", "downloaded", "failed", "cancelled"]) {
+  // cancelled: the provider may have finished it anyway; Collect asks it first
+  assert.equal(isCollectable(job({ state: "cancelled" })), true);
+  for (const state of ["pending", "downloaded", "failed"]) {
     assert.equal(isCollectable(job({ state })), false, state);
   }
   assert.equal(isCollectable(job({ running: true })), false);

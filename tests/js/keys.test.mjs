@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 
 import { forgetRequest, keyProblem, providerStatusText, rows, storeRequest, varStatusText } from "../../web/kling_keys_logic.js";
 
-// The shape GET /kling_video/keys answers (nodes/keys.py status()).
+// The shape GET /kling_video/keys answers (nodes/core/keys.py status()).
 const STATUS = {
   file: "/home/u/ComfyUI/user/kling-video/keys.json",
   providers: [

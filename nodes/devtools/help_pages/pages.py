@@ -1,224 +1,20 @@
-"""Help pages (web/docs/<node id>.md) and the public contract (node ids, inputs, outputs), both read from
-the node definitions without ComfyUI.
-
-ComfyUI's frontend shows `<WEB_DIRECTORY>/docs/<node id>/<locale>.md`, else `<WEB_DIRECTORY>/docs/<node id>.md`,
-in its node help panel; one locale-free page per node serves every language.
-
-The node definitions are read by running the pack's own `define_schema` methods against a recording stand-in
-for ComfyUI's `comfy_api.latest.io` (installed in sys.modules only while reading, then removed), so a page or
-the contract can never disagree with what ComfyUI registers: the inputs every Kling node adds (take,
-provider), the helper nodes and the outputs all come from the same code ComfyUI runs.
-tests/test_contract.py checks this reading against a real ComfyUI's /object_info when COMFYUI_DIR is set.
-
-    python . help-pages [--check]     write web/docs/ (--check: exit 1 and list stale pages)
-    python . contract [--write]       compare with (--write: refresh) tests/contract_snapshot.json
-"""
+"""The help pages in Markdown, one per node, from the node definitions and the catalog; and web/docs kept equal
+to them."""
 from __future__ import annotations
 
-import importlib
-import importlib.abc
-import importlib.machinery
 import json
-import re
 import sys
-import types
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .. import providers
-from ..catalog import CATALOG, Field, Variant
-from ..media_in.encode import MAX_ASPECT, MAX_BYTES, MIN_SIDE
+from ...providers import registry
+from ...catalog import CATALOG, Field, Variant
+from ...media_in.encode import MAX_ASPECT, MAX_BYTES, MIN_SIDE
+from .node_schemas import ROOT, NodeDef, Socket, read_nodes
 
-ROOT = Path(__file__).resolve().parents[2]
 DOCS_DIR = ROOT / "web" / "docs"
-SNAPSHOT = ROOT / "tests" / "contract_snapshot.json"
 HELP_PAGES_COMMAND = "python . help-pages"
-CONTRACT_COMMAND = "python . contract --write"
-# Modules of ComfyUI that the pack's node code imports (at import time or inside functions).
-COMFY_MODULES = ("comfy_api", "comfy", "comfy_execution", "folder_paths", "server")
 INLINE_OPTIONS = 16  # longer option lists get their own section below the table
-
-
-# -- reading node definitions without ComfyUI -------------------------------------------------------
-
-@dataclass(frozen=True)
-class Socket:
-    """One input or output as the node declares it: io type (IMAGE, COMBO, KLING_SHOTS...) and its keywords."""
-
-    id: str
-    type: str
-    kw: dict = field(default_factory=dict, hash=False, compare=False)
-
-    @property
-    def optional(self) -> bool:
-        return bool(self.kw.get("optional"))
-
-    @property
-    def label(self) -> str:
-        """An output's name as ComfyUI shows it (object_info's output_name)."""
-        return self.kw.get("display_name") or self.type
-
-
-@dataclass(frozen=True)
-class NodeDef:
-    node_id: str
-    display_name: str
-    category: str
-    description: str
-    inputs: tuple[Socket, ...]
-    outputs: tuple[Socket, ...]
-    deprecated: bool = False
-
-
-class _Anything:
-    """Whatever ComfyUI object the node code touches outside define_schema (never used for a page)."""
-
-    def __getattr__(self, name):
-        return _Anything()
-
-    def __call__(self, *args, **kwargs):
-        return _Anything()
-
-
-class _IoType:
-    """io.Image, io.Combo, io.Custom("KLING_SHOTS"), ...: records the sockets made from it."""
-
-    def __init__(self, io_type: str):
-        self.io_type = io_type
-
-    def Input(self, id, **kw):  # ComfyUI's names
-        return Socket(id, self.io_type, kw)
-
-    def Output(self, id=None, **kw):
-        return Socket(id or "", self.io_type, kw)
-
-
-class _Io(types.ModuleType):
-    # ComfyUI's io type names are its class names upper-cased (io.Boolean → BOOLEAN, io.Video → VIDEO).
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return _IoType(name.upper())
-
-    ComfyNode = type("ComfyNode", (), {})
-    Hidden = _Anything()
-
-    @staticmethod
-    def Custom(io_type):
-        return _IoType(io_type)
-
-    @staticmethod
-    def Schema(**kw):
-        return kw
-
-
-class _StandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves stand-in modules for ComfyUI's own while the pack's node modules are read."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in COMFY_MODULES:
-            return importlib.machinery.ModuleSpec(name, self, is_package=True)
-        return None
-
-    def create_module(self, spec):
-        if spec.name.endswith(".latest") or spec.name.endswith("._io"):
-            module = _Io(spec.name)
-            module.io = module
-            module.ComfyExtension = type("ComfyExtension", (), {})
-            module.InputImpl = module.ui = _Anything()
-            return module
-        module = types.ModuleType(spec.name)
-        module.__getattr__ = lambda attr: _Anything() if not attr.startswith("__") else _raise(attr)
-        return module
-
-    def exec_module(self, module):
-        module.__path__ = []
-
-
-def _raise(attr):
-    raise AttributeError(attr)
-
-
-def read_nodes() -> list[NodeDef]:
-    """Every node the pack registers, in ComfyUI's order, read from its define_schema methods."""
-    adapter = __name__.rsplit(".", 2)[0] + ".comfyui"
-
-    def ours(name: str) -> bool:
-        return name == adapter or name.startswith(adapter + ".") or name.split(".")[0] in COMFY_MODULES
-
-    saved = {n: m for n, m in sys.modules.items() if ours(n)}
-    for name in saved:
-        del sys.modules[name]
-    finder = _StandIn()
-    sys.meta_path.insert(0, finder)
-    try:
-        entry = importlib.import_module(f"{adapter}.nodes")
-        classes = entry.all_nodes()
-        return [_node_def(cls.define_schema()) for cls in classes]
-    finally:
-        sys.meta_path.remove(finder)
-        for name in [n for n in sys.modules if ours(n)]:
-            del sys.modules[name]
-        sys.modules.update(saved)
-        parent, short = adapter.rsplit(".", 1)
-        if adapter in saved:
-            setattr(sys.modules[parent], short, saved[adapter])
-        elif hasattr(sys.modules[parent], short):
-            delattr(sys.modules[parent], short)
-
-
-def _node_def(schema: dict) -> NodeDef:
-    return NodeDef(schema["node_id"], schema.get("display_name") or schema["node_id"], schema.get("category", ""),
-                   schema.get("description", ""), tuple(schema.get("inputs") or ()),
-                   tuple(schema.get("outputs") or ()), bool(schema.get("is_deprecated")))
-
-
-# -- the public contract ------------------------------------------------------------------------------
-
-def contract(nodes: Optional[list[NodeDef]] = None) -> dict:
-    """node id → its input names with types, and its outputs in order: what saved workflows depend on."""
-    nodes = read_nodes() if nodes is None else nodes
-    return {n.node_id: {"inputs": {s.id: s.type for s in sorted(n.inputs, key=lambda s: s.id)},
-                        "outputs": [[s.type, s.label] for s in n.outputs],
-                        **({"deprecated": True} if n.deprecated else {})}
-            for n in sorted(nodes, key=lambda n: n.node_id)}
-
-
-def contract_breaks(old: dict, new: dict) -> list[str]:
-    """What a workflow saved against `old` would lose with `new`. Additions are not breaks."""
-    breaks = []
-    for node_id, was in old.items():
-        now = new.get(node_id)
-        if now is None:
-            breaks.append(f"{node_id}: the node is gone (keep it, marked deprecated, instead)")
-            continue
-        for name, io_type in was["inputs"].items():
-            if name not in now["inputs"]:
-                breaks.append(f"{node_id}: input {name!r} is gone or renamed")
-            elif now["inputs"][name] != io_type:
-                breaks.append(f"{node_id}: input {name!r} changed type {io_type} → {now['inputs'][name]}")
-        # Links address outputs by position: existing ones keep their place and type; new ones go last.
-        for i, (io_type, label) in enumerate(was["outputs"]):
-            got = now["outputs"][i] if i < len(now["outputs"]) else None
-            if got is None or got[0] != io_type:
-                breaks.append(f"{node_id}: output {i} ({io_type} {label!r}) is gone, moved or changed type")
-    return breaks
-
-
-def contract_additions(old: dict, new: dict) -> list[str]:
-    added = []
-    for node_id, now in new.items():
-        was = old.get(node_id)
-        if was is None:
-            added.append(f"{node_id} (new node)")
-            continue
-        added += [f"{node_id}.{name}" for name in now["inputs"] if name not in was["inputs"]]
-        added += [f"{node_id} output {i}" for i in range(len(was["outputs"]), len(now["outputs"]))]
-    return added
-
-
-# -- pages ----------------------------------------------------------------------------------------
 
 EXAMPLE_TEXT = {
     "prompt": "A paper boat drifts down a rainy street at dusk, soft rain sounds",
@@ -342,10 +138,10 @@ def _prices(variant: Variant) -> list[str]:
             "| provider | model | price | inputs taken | keys (environment) |", "|---|---|---|---|---|"]
     sources = []
     for name in variant.providers:
-        module, offer = providers.get(name), variant.offer(name)
-        rows.append(f"| {module.TITLE} (`{name}`) | `{offer.model}` | {_md(offer.price.describe())} | "
-                    f"{_taken(variant, name)} | {' + '.join(f'`{e}`' for e in module.ENV)} |")
-        sources.append(f"- {module.TITLE}: price: {_prose(offer.price.source or '–')}; "
+        provider, offer = registry.info(name), variant.offer(name)
+        rows.append(f"| {provider.title} (`{name}`) | `{offer.model}` | {_md(offer.price.describe())} | "
+                    f"{_taken(variant, name)} | {' + '.join(f'`{e}`' for e in provider.env)} |")
+        sources.append(f"- {provider.title}: price: {_prose(offer.price.source or '–')}; "
                        f"inputs: {_prose(offer.source or '–')}.")
     notes = ["", "`provider` = `auto` takes the first of " + ", ".join(variant.providers) +
              " whose keys are set. Prices are list prices, shown as estimates on the node's badge and in its "
@@ -414,7 +210,7 @@ def render_pages(nodes: Optional[list[NodeDef]] = None) -> dict[str, str]:
     for node in nodes:
         variant = variants.get(node.node_id)
         lines = _variant_page(node, variant, by_id) if variant else _helper_page(node, by_id)
-        footer = f"<!-- generated by `{HELP_PAGES_COMMAND}` from nodes/catalog.py; edit the catalog, not this file -->"
+        footer = f"<!-- generated by `{HELP_PAGES_COMMAND}` from nodes/catalog/; edit the catalog, not this file -->"
         pages[f"{node.node_id}.md"] = "\n".join(lines + ["", footer]) + "\n"
     return pages
 
@@ -440,8 +236,6 @@ def write_pages(docs: Path = DOCS_DIR) -> list[str]:
     return changed
 
 
-# -- command line -----------------------------------------------------------------------------------
-
 def help_pages_main(check: bool = False, docs: Path = DOCS_DIR) -> int:
     if check:
         stale = stale_pages(docs)
@@ -453,26 +247,4 @@ def help_pages_main(check: bool = False, docs: Path = DOCS_DIR) -> int:
         return 0
     changed = write_pages(docs)
     print(f"wrote the help pages to {docs} ({len(changed)} changed)")
-    return 0
-
-
-def contract_main(write: bool = False) -> int:
-    now = contract()
-    old = json.loads(SNAPSHOT.read_text(encoding="utf-8")) if SNAPSHOT.is_file() else {}
-    breaks = contract_breaks(old, now)
-    if write:
-        if breaks:
-            print("refreshing the snapshot over these breaks of saved workflows:\n  " + "\n  ".join(breaks),
-                  file=sys.stderr)
-        text = json.dumps(now, indent=1, sort_keys=True, ensure_ascii=False)
-        # One line per output pair keeps a diff of the snapshot readable.
-        text = re.sub(r'\[\s+("[^"]*"),\s+("[^"]*")\s+\]', r"[\1, \2]", text)
-        SNAPSHOT.write_text(text + "\n", encoding="utf-8")
-        print(f"wrote {SNAPSHOT} ({len(now)} nodes)")
-        return 0
-    for line in contract_additions(old, now):
-        print(f"not in the snapshot yet: {line}")
-    if breaks:
-        print("breaks saved workflows:\n  " + "\n  ".join(breaks), file=sys.stderr)
-        return 1
     return 0

@@ -1,0 +1,192 @@
+"""Who besides fal serves each catalog variant: Kling's own API, AI/ML API and Vercel AI Gateway, as Offers
+(the provider's model id, the catalog fields it takes, its limits and its price).
+
+with_other_providers(variant) adds them to a fal entry; catalog/variants.py applies it to every entry.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .schema import DURATIONS_5_10, Offer, Price, Variant
+
+_NO_PRICE = Price(None, source="the provider publishes no per-second price we could find (provider_protocols.md §3-§5)")
+
+# Kling 2.6 Pro on the other providers (provider_protocols.md §3 AI/ML API, §4 Vercel AI Gateway, §5 Kling).
+_V26_PRO = {
+    "v2.6-pro-i2v": (
+        Offer("kling", "kling-v2-6/pro", ("start_image_url", "end_image_url", "prompt", "duration", "negative_prompt",
+                                          "generate_audio", "voice_ids"), _NO_PRICE,
+              "provider_protocols.md §5.4 (POST /v1/videos/image2video, model_name kling-v2-6, mode pro)"),
+        Offer("aimlapi", "klingai/video-v2-6-pro-image-to-video",
+              ("start_image_url", "end_image_url", "prompt", "duration", "negative_prompt", "generate_audio"),
+              _NO_PRICE, "seed 004; provider_protocols.md §3.2 (tail_image_url from the older AI/ML API spec)"),
+        Offer("vercel", "klingai/kling-v2.6-i2v/pro", ("start_image_url", "end_image_url", "prompt", "duration",
+                                                   "negative_prompt", "generate_audio", "voice_ids"), _NO_PRICE,
+              "seed 002; provider_protocols.md §4.1-§4.2"),
+    ),
+    "v2.6-pro-t2v": (
+        Offer("kling", "kling-v2-6/pro", ("prompt", "duration", "aspect_ratio", "negative_prompt", "generate_audio"),
+              _NO_PRICE, "provider_protocols.md §5.4 (text2video; cfg_scale is not supported by kling-v2.x)"),
+        Offer("aimlapi", "klingai/video-v2-6-pro-text-to-video",
+              ("prompt", "duration", "aspect_ratio", "negative_prompt", "cfg_scale", "generate_audio"), _NO_PRICE,
+              "seed 004; provider_protocols.md §3.2"),
+        Offer("vercel", "klingai/kling-v2.6-t2v/pro", ("prompt", "duration", "aspect_ratio", "negative_prompt",
+                                                   "generate_audio"), _NO_PRICE,
+              "provider_protocols.md §4 (model id by analogy with klingai/kling-v2.6-i2v; cfgScale: not v2.x)"),
+    ),
+}
+
+# Kling's own API serves the same models by `model_name` and `mode` (provider_protocols.md §5.4); the
+# model is written "<model_name>/<mode>". Fields it takes, in the catalog's (fal's) names: no cfg_scale on
+# v2.x, no aspect ratio for image to video (the image decides), no motion brush or camera presets here.
+_KLING_MODELS = {
+    "v1-std-t2v": "kling-v1/std", "v1.5-pro-t2v": "kling-v1-5/pro", "v1.6-std-t2v": "kling-v1-6/std",
+    "v1.6-pro-t2v": "kling-v1-6/pro", "v2-master-t2v": "kling-v2-master/pro", "v2.1-master-t2v": "kling-v2-1-master/pro",
+    "v2.5-turbo-pro-t2v": "kling-v2-5-turbo/pro", "v3-std-t2v": "kling-v3/std", "v3-pro-t2v": "kling-v3/pro",
+    "v1-std-i2v": "kling-v1/std", "v1.5-pro-i2v": "kling-v1-5/pro", "v1.6-std-i2v": "kling-v1-6/std",
+    "v1.6-pro-i2v": "kling-v1-6/pro", "v2-master-i2v": "kling-v2-master/pro", "v2.1-std-i2v": "kling-v2-1/std",
+    "v2.1-pro-i2v": "kling-v2-1/pro", "v2.1-master-i2v": "kling-v2-1-master/pro",
+    "v2.5-turbo-std-i2v": "kling-v2-5-turbo/std", "v2.5-turbo-pro-i2v": "kling-v2-5-turbo/pro",
+    "v3-std-i2v": "kling-v3/std", "v3-pro-i2v": "kling-v3/pro",
+}
+_KLING_TAKES = {"prompt", "negative_prompt", "duration", "image_url", "tail_image_url", "start_image_url",
+                "end_image_url", "generate_audio", "voice_ids", "multi_prompt", "shot_type"}
+
+
+def _with_kling(v: Variant) -> Variant:
+    model = _KLING_MODELS.get(v.key)
+    if model is None or any(o.provider == "kling" for o in v.offers):
+        return v
+    takes = set(_KLING_TAKES)
+    if v.family == "text-to-video":
+        takes.add("aspect_ratio")
+    if not model.startswith("kling-v2"):
+        takes.add("cfg_scale")
+    fields = tuple(f.wire for f in v.fields if f.wire in takes)
+    return replace(v, offers=v.offers + (Offer("kling", model, fields, _NO_PRICE,
+                                               "provider_protocols.md §5.4 (model_name and mode)"),))
+
+
+# The resellers' other Kling models. AI/ML API: the OpenAPI files of github.com/aimlapi/api-docs
+# (docs/api-references/video-models/Kling-AI/*.json at f14fa72f, 2026-08-21). Vercel AI Gateway: the
+# GatewayVideoModelId list of github.com/vercel/ai (packages/gateway/src/gateway-video-model-settings.ts at
+# ed857f50) with the providerOptions.klingai of packages/klingai. Neither publishes a per-second price.
+_AIML = "github.com/aimlapi/api-docs docs/api-references/video-models/Kling-AI/"
+_VERCEL = "github.com/vercel/ai packages/gateway/src/gateway-video-model-settings.ts; packages/klingai options"
+_MOTION = ("image_url", "video_url", "character_orientation", "prompt", "keep_original_sound")
+_V3_AIML = ("prompt", "duration", "generate_audio", "negative_prompt", "cfg_scale", "shot_type")
+_V3_VERCEL = ("prompt", "multi_prompt", "shot_type", "duration", "negative_prompt", "cfg_scale", "generate_audio",
+              "voice_ids")
+_FIVE_TEN = ("duration", DURATIONS_5_10)
+_RESELLERS = {
+    "v2.6-pro-motion": (
+        Offer("aimlapi", "klingai/video-v2-6-motion-control/pro", _MOTION, _NO_PRICE,
+              _AIML + "video-v2-6-pro-motion-control.json (model enum renamed from -pro- on 2026-06-10; mode field)"),),
+    "v2.6-std-motion": (
+        Offer("aimlapi", "klingai/video-v2-6-motion-control/std", _MOTION, _NO_PRICE,
+              _AIML + "video-v2-6-pro-motion-control.json (mode std)"),),
+    "v3-pro-motion": (
+        Offer("aimlapi", "klingai/video-v3-motion-control/pro", _MOTION, _NO_PRICE,
+              _AIML + "klingai-video-v3-motion-control-schema.json (no elements field)"),),
+    "v3-std-motion": (
+        Offer("aimlapi", "klingai/video-v3-motion-control/std", _MOTION, _NO_PRICE,
+              _AIML + "klingai-video-v3-motion-control-schema.json (mode std)"),),
+    "v3-pro-i2v": (
+        Offer("aimlapi", "klingai/video-v3-pro-image-to-video", ("start_image_url", "end_image_url") + _V3_AIML,
+              _NO_PRICE, _AIML + "video-v3-pro-image-to-video.json (its multi_prompt is a list of plain strings, "
+                                 "its elements have no voice: neither is offered)"),
+        Offer("vercel", "klingai/kling-v3.0-i2v/pro", ("start_image_url", "end_image_url") + _V3_VERCEL,
+              _NO_PRICE, _VERCEL)),
+    "v3-std-i2v": (
+        Offer("aimlapi", "klingai/video-v3-standard-image-to-video", ("start_image_url", "end_image_url") + _V3_AIML,
+              _NO_PRICE, _AIML + "video-v3-standard-image-to-video.json"),
+        Offer("vercel", "klingai/kling-v3.0-i2v/std", ("start_image_url", "end_image_url") + _V3_VERCEL,
+              _NO_PRICE, _VERCEL)),
+    "v3-pro-t2v": (
+        Offer("aimlapi", "klingai/video-v3-pro-text-to-video", _V3_AIML + ("aspect_ratio",), _NO_PRICE,
+              _AIML + "video-v3-pro-text-to-video.json"),
+        Offer("vercel", "klingai/kling-v3.0-t2v/pro", _V3_VERCEL + ("aspect_ratio",), _NO_PRICE, _VERCEL)),
+    "v3-std-t2v": (
+        Offer("aimlapi", "klingai/video-v3-standard-text-to-video", _V3_AIML + ("aspect_ratio",), _NO_PRICE,
+              _AIML + "video-v3-standard-text-to-video.json"),
+        Offer("vercel", "klingai/kling-v3.0-t2v/std", _V3_VERCEL + ("aspect_ratio",), _NO_PRICE, _VERCEL)),
+    "v3-turbo-pro-i2v": (
+        Offer("aimlapi", "klingai/video-v3-turbo-pro-image-to-video", ("image_url", "prompt", "multi_prompt",
+                                                                       "duration"), _NO_PRICE,
+              _AIML + "v3-turbo-pro-image-to-video.json"),),
+    "v3-turbo-std-i2v": (
+        Offer("aimlapi", "klingai/video-v3-standard-turbo-image-to-video", ("image_url", "prompt", "multi_prompt",
+                                                                            "duration"), _NO_PRICE,
+              _AIML + "v3-standard-turbo-image-to-video.json"),),
+    "v3-turbo-pro-t2v": (
+        Offer("aimlapi", "klingai/video-v3-turbo-pro-text-to-video", ("prompt", "multi_prompt", "duration",
+                                                                      "aspect_ratio"), _NO_PRICE,
+              _AIML + "v3-turbo-pro-text-to-video.json"),),
+    "o1-pro-i2v": (
+        Offer("aimlapi", "klingai/video-o1-image-to-video", ("start_image_url", "end_image_url", "prompt",
+                                                             "duration"), _NO_PRICE,
+              _AIML + "video-o1-image-to-video.json (last_image_url; duration 5 or 10)", limits=(_FIVE_TEN,)),),
+    "o1-pro-r2v": (
+        Offer("aimlapi", "klingai/video-o1-reference-to-video", ("prompt", "elements", "image_urls", "aspect_ratio",
+                                                                 "duration"), _NO_PRICE,
+              _AIML + "video-o1-reference-to-video.json (image_list; at most 4 elements; duration 5 or 10)",
+              limits=(_FIVE_TEN, ("elements", 4))),),
+    "o1-pro-v2v-edit": (
+        Offer("aimlapi", "klingai/video-o1-video-to-video-edit", ("video_url", "prompt", "elements", "image_urls",
+                                                                  "keep_audio"), _NO_PRICE,
+              _AIML + "video-o1-video-to-video-edit.json"),),
+    "o1-pro-v2v-ref": (
+        Offer("aimlapi", "klingai/video-o1-video-to-video-reference", ("video_url", "prompt", "elements", "image_urls",
+                                                                       "keep_audio", "aspect_ratio", "duration"),
+              _NO_PRICE, _AIML + "video-o1-video-to-video-reference.json (no 'auto' aspect ratio; duration 5 or 10)",
+              limits=(_FIVE_TEN, ("aspect_ratio", ("16:9", "9:16", "1:1")))),),
+    "v2.5-turbo-pro-i2v": (
+        Offer("vercel", "klingai/kling-v2.5-turbo-i2v/pro", ("image_url", "tail_image_url", "prompt", "duration",
+                                                             "negative_prompt"), _NO_PRICE,
+              _VERCEL + " (cfgScale: not v2.x)"),),
+    "v2.5-turbo-std-i2v": (
+        Offer("vercel", "klingai/kling-v2.5-turbo-i2v/std", ("image_url", "prompt", "duration", "negative_prompt"),
+              _NO_PRICE, _VERCEL),),
+    "v2.5-turbo-pro-t2v": (
+        Offer("vercel", "klingai/kling-v2.5-turbo-t2v/pro", ("prompt", "duration", "aspect_ratio", "negative_prompt"),
+              _NO_PRICE, _VERCEL),),
+}
+
+# AI/ML API's older Kling ids (the same api-docs folder: v1-*.json ... v2.5-turbo-pro-*.json): image_url and
+# tail_image_url, integer duration 5|10, negative_prompt, cfg_scale, aspect_ratio on text to video. Their
+# motion brush and camera fields are left to fal and Kling: their shapes differ from fal's and no example
+# shows them sent.
+_AIML_LEGACY = {
+    "v1-std-t2v": "kling-video/v1/standard/text-to-video", "v1-std-i2v": "kling-video/v1/standard/image-to-video",
+    "v1.5-pro-t2v": "kling-video/v1.5/pro/text-to-video", "v1.5-pro-i2v": "kling-video/v1.5/pro/image-to-video",
+    "v1.6-std-t2v": "kling-video/v1.6/standard/text-to-video", "v1.6-pro-t2v": "kling-video/v1.6/pro/text-to-video",
+    "v1.6-std-i2v": "kling-video/v1.6/standard/image-to-video", "v1.6-pro-i2v": "kling-video/v1.6/pro/image-to-video",
+    "v2-master-t2v": "klingai/v2-master-text-to-video", "v2-master-i2v": "klingai/v2-master-image-to-video",
+    "v2.1-master-t2v": "klingai/v2.1-master-text-to-video", "v2.1-master-i2v": "klingai/v2.1-master-image-to-video",
+    "v2.1-std-i2v": "kling-video/v2.1/standard/image-to-video", "v2.1-pro-i2v": "kling-video/v2.1/pro/image-to-video",
+    "v2.5-turbo-pro-t2v": "klingai/v2.5-turbo/pro/text-to-video",
+    "v2.5-turbo-pro-i2v": "klingai/v2.5-turbo/pro/image-to-video",
+}
+_AIML_LEGACY_TAKES = ("prompt", "image_url", "tail_image_url", "duration", "negative_prompt", "cfg_scale")
+
+
+def _aiml_legacy(v: Variant) -> tuple[Offer, ...]:
+    model = _AIML_LEGACY.get(v.key)
+    if model is None:
+        return ()
+    takes = _AIML_LEGACY_TAKES + (("aspect_ratio",) if v.family == "text-to-video" else ())
+    name = model.replace("/", "-").removeprefix("klingai-").removeprefix("kling-video-")
+    return (Offer("aimlapi", model, tuple(f.wire for f in v.fields if f.wire in takes), _NO_PRICE,
+                  f"{_AIML}{name}.json"),)
+
+
+def _with_resellers(v: Variant) -> Variant:
+    have = {o.provider for o in v.offers}
+    extra = tuple(o for o in _RESELLERS.get(v.key, ()) + _aiml_legacy(v) if o.provider not in have)
+    return replace(v, offers=v.offers + extra) if extra else v
+
+
+def with_other_providers(v: Variant) -> Variant:
+    if v.key in _V26_PRO:
+        v = replace(v, offers=v.offers + _V26_PRO[v.key])
+    return _with_resellers(_with_kling(v))

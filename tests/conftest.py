@@ -32,6 +32,7 @@ def fal_env(monkeypatch, tmp_path):
         monkeypatch.setenv("FAL_QUEUE_RUN_HOST", fake.host)
         monkeypatch.setenv("FAL_RUN_HOST", fake.host)
         monkeypatch.setenv("FAL_REST_HOST", fake.host)
+        monkeypatch.setenv("FAL_API_HOST", fake.host)  # fal's pricing API
         monkeypatch.setenv("SSL_CERT_FILE", str(fake.ca_path))
         from comfyui_kling_video.nodes.core import http
         http.ssl_context.cache_clear()
@@ -73,7 +74,8 @@ def any_provider(request, monkeypatch, tmp_path):
     if name == "fal":
         from fakes.fal import FakeFal as Fake
         fake = Fake(tmp_path / "fake", key=SECRET, video_bytes=video)
-        env = {"FAL_KEY": SECRET, "FAL_QUEUE_RUN_HOST": "{host}", "FAL_RUN_HOST": "{host}", "FAL_REST_HOST": "{host}"}
+        env = {"FAL_KEY": SECRET, "FAL_QUEUE_RUN_HOST": "{host}", "FAL_RUN_HOST": "{host}", "FAL_REST_HOST": "{host}",
+               "FAL_API_HOST": "{host}"}
     elif name == "kling":
         from fakes.kling import FakeKling as Fake
         fake = Fake(tmp_path / "fake", access_key="access-" + SECRET, secret_key=SECRET, video_bytes=video)

@@ -32,3 +32,12 @@ def test_decode_benchmark(tmp_path):
     line = last_line(ROOT / "benchmarks" / "decode.py", "--video", clip, "--repeat", "1", "--uhd-seconds", "0.25")
     assert re.fullmatch(r"ours_over_floor=[\d.]+ ours_over_comfy=n/a peak_over_tensor=[\d.]+ floor_s=[\d.]+ "
                         r"ours_s=[\d.]+ comfy_s=n/a uhd=refused", line), line
+
+
+def test_chain_benchmark():
+    # Later hops carry the first result's URL: their bytes are a sliver of the first run's.
+    line = last_line(ROOT / "benchmarks" / "chain.py", "--repeat", "1")  # its own 4 s 720p clip
+    m = re.fullmatch(r"after_over_before_bytes=([\d.]+) later_hops_after_over_before_bytes=([\d.]+) "
+                     r"after_over_before_s=[\d.]+ before_bytes=\d+ after_bytes=\d+ before_s=[\d.]+ after_s=[\d.]+", line)
+    assert m, line
+    assert float(m.group(2)) < 0.05, line

@@ -18,7 +18,7 @@ def cli(*args, env=None, cwd=None):
 def fal_cli_env(fake) -> dict:
     """The environment that points a CLI subprocess at a fake fal."""
     return {"FAL_KEY": fake.key, "FAL_QUEUE_RUN_HOST": fake.host, "FAL_RUN_HOST": fake.host,
-            "FAL_REST_HOST": fake.host, "SSL_CERT_FILE": str(fake.ca_path)}
+            "FAL_REST_HOST": fake.host, "FAL_API_HOST": fake.host, "SSL_CERT_FILE": str(fake.ca_path)}
 
 
 def test_without_key_says_what_is_missing(tmp_path):
@@ -58,7 +58,7 @@ def test_bad_input_is_refused(tmp_path):
 
 
 def test_makes_a_video_against_fal(fal_env, tmp_path):
-    env = {k: os.environ[k] for k in ("FAL_KEY", "FAL_QUEUE_RUN_HOST", "FAL_RUN_HOST", "SSL_CERT_FILE")}
+    env = {k: os.environ[k] for k in ("FAL_KEY", "FAL_QUEUE_RUN_HOST", "FAL_RUN_HOST", "FAL_API_HOST", "SSL_CERT_FILE")}
     r = cli("t2v", "--prompt", "a paper boat", "--no-generate-audio", "--out", str(tmp_path / "boat.mp4"), env=env)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "boat.mp4").read_bytes() == fal_env.video_bytes

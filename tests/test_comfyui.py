@@ -48,7 +48,7 @@ def stack(host, tmp_path_factory):
             FakeAimlapi(tmp / "aiml", key=KEY, video_bytes=video.read_bytes(), tls=tls) as aiml, \
             FakeVercel(tmp / "vercel", key=KEY, video_bytes=video.read_bytes(), tls=tls) as vercel:
         OTHERS.update(kling=kling, aimlapi=aiml, vercel=vercel)
-        env = {"FAL_KEY": KEY, "FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host, "FAL_REST_HOST": fal.host,
+        env = {"FAL_KEY": KEY, "FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host, "FAL_REST_HOST": fal.host, "FAL_API_HOST": fal.host,
                "KLINGAI_ACCESS_KEY": "ak-" + KEY, "KLINGAI_SECRET_KEY": KEY, "KLINGAI_BASE_URL": kling.base_url,
                "AIMLAPI_KEY": KEY, "AIMLAPI_BASE_URL": aiml.base_url,
                "AI_GATEWAY_API_KEY": KEY, "AI_GATEWAY_BASE_URL": vercel.base_url,

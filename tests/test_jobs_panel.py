@@ -213,7 +213,7 @@ def test_in_comfyui_an_interrupted_job_is_collected_from_the_panel_routes(tmp_pa
     with FakeFal(tmp_path / "fake", key=COMFY_KEY, video_bytes=video, queue_seconds=0.2,
                  progress_seconds=0.3) as fal:
         env = {"FAL_KEY": COMFY_KEY, "FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host,
-               "FAL_REST_HOST": fal.host, "SSL_CERT_FILE": str(fal.ca_path)}
+               "FAL_REST_HOST": fal.host, "FAL_API_HOST": fal.host, "SSL_CERT_FILE": str(fal.ca_path)}
         for var in ("KLING_VIDEO_HOME", "KLING_VIDEO_MAX_USD"):
             env[var] = ""
         comfy = ComfyUI(os.environ["COMFYUI_DIR"], tmp_path / "base", env).start()

@@ -12,7 +12,6 @@ import urllib.request
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from comfyui_kling_video.nodes.core import errors, keys
 from comfyui_kling_video.nodes.comfyui import keys_routes
@@ -22,6 +21,7 @@ from comfyui_kling_video.nodes.core.errors import KlingError, MissingCredentials
 from comfyui_kling_video.nodes.jobs.generate import generate
 from comfyui_kling_video.nodes.providers import aimlapi, fal, kling, vercel
 from comfyui_kling_video.nodes.request import prepare
+from pack_routes import served
 from conftest import PROVIDER_KEYS, SECRET
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -167,70 +167,54 @@ def test_the_cli_uses_a_stored_key(fal_env, tmp_path):
 # -- the routes in a plain aiohttp server ------------------------------------------------------------
 
 
-async def _serve():
-    routes = web.RouteTableDef()
-    keys_routes.register(routes)
-    app = web.Application()
-    app.add_routes(routes)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    return runner, f"http://127.0.0.1:{port}"
-
-
 def test_routes_store_forget_and_refuse_other_sites(home, caplog):
     async def scenario():
-        runner, url = await _serve()
-        own = {"Origin": url}
-        try:
-            async with aiohttp.ClientSession() as s:
-                async def call(method, path, **kw):
-                    async with s.request(method, url + path, **kw) as r:
-                        return r.status, await r.text()
+        async with served(keys_routes.register) as url, aiohttp.ClientSession() as s:
+            own = {"Origin": url}
 
-                code, text = await call("GET", "/kling_video/keys")
-                assert code == 200 and by_name(json.loads(text))["fal"]["source"] == "missing"
-                body = {"var": "FAL_KEY", "value": STORED}
-                refused = [
-                    {"Origin": "http://evil.example"},
-                    {"Origin": "null"},
-                    {"Origin": url.replace("127.0.0.1", "localhost")},
-                    {"Origin": url[:-1]},  # another port on the same host
-                    # a LAN name: ComfyUI's own check looks at loopback hosts only
-                    {"Origin": "http://evil.example", "Host": "comfy.lan:8188"},
-                    {"Sec-Fetch-Site": "cross-site"},
-                    {"Sec-Fetch-Site": "same-site", **own},
-                ]
-                for headers in refused:
-                    for method, path, kw in (("POST", "/kling_video/keys", {"json": body}),
-                                             ("GET", "/kling_video/keys", {}),
-                                             ("DELETE", "/kling_video/keys/FAL_KEY", {}),
-                                             ("POST", "/kling_video/keys/forget", {"json": {"var": "FAL_KEY"}})):
-                        code, _ = await call(method, path, headers=headers, **kw)
-                        assert code == 403, (headers, method, path)
-                assert not (home / "keys.json").exists()
+            async def call(method, path, **kw):
+                async with s.request(method, url + path, **kw) as r:
+                    return r.status, await r.text()
 
-                code, text = await call("POST", "/kling_video/keys", json=body,
-                                        headers={**own, "Sec-Fetch-Site": "same-origin"})
-                assert code == 200 and STORED not in text
-                assert by_name(json.loads(text))["fal"]["vars"][0]["hint"] == "…1a2b"
-                assert keys.secret("FAL_KEY") == STORED
-                code, _ = await call("POST", "/kling_video/keys", data=json.dumps(body), headers=own)  # text/plain
-                assert code == 415
-                code, text = await call("POST", "/kling_video/keys", json={"var": STORED, "value": "x" * 20}, headers=own)
-                assert code == 400 and STORED not in text
-                code, text = await call("POST", "/kling_video/keys", json={"var": "AIMLAPI_KEY", "value": "a\r\nX: y"})
-                assert code == 400 and "control" in text  # no Origin (curl): allowed, and still validated
+            code, text = await call("GET", "/kling_video/keys")
+            assert code == 200 and by_name(json.loads(text))["fal"]["source"] == "missing"
+            body = {"var": "FAL_KEY", "value": STORED}
+            refused = [
+                {"Origin": "http://evil.example"},
+                {"Origin": "null"},
+                {"Origin": url.replace("127.0.0.1", "localhost")},
+                {"Origin": url[:-1]},  # another port on the same host
+                # a LAN name: ComfyUI's own check looks at loopback hosts only
+                {"Origin": "http://evil.example", "Host": "comfy.lan:8188"},
+                {"Sec-Fetch-Site": "cross-site"},
+                {"Sec-Fetch-Site": "same-site", **own},
+            ]
+            for headers in refused:
+                for method, path, kw in (("POST", "/kling_video/keys", {"json": body}),
+                                         ("GET", "/kling_video/keys", {}),
+                                         ("DELETE", "/kling_video/keys/FAL_KEY", {}),
+                                         ("POST", "/kling_video/keys/forget", {"json": {"var": "FAL_KEY"}})):
+                    code, _ = await call(method, path, headers=headers, **kw)
+                    assert code == 403, (headers, method, path)
+            assert not (home / "keys.json").exists()
 
-                code, text = await call("DELETE", "/kling_video/keys/FAL_KEY", headers=own)
-                assert code == 200 and by_name(json.loads(text))["fal"]["source"] == "missing"
-                await call("POST", "/kling_video/keys", json={"var": "AIMLAPI_KEY", "value": STORED})
-                code, text = await call("POST", "/kling_video/keys/forget", json={"var": "AIMLAPI_KEY"}, headers=own)
-                assert code == 200 and by_name(json.loads(text))["aimlapi"]["source"] == "missing"
-        finally:
-            await runner.cleanup()
+            code, text = await call("POST", "/kling_video/keys", json=body,
+                                    headers={**own, "Sec-Fetch-Site": "same-origin"})
+            assert code == 200 and STORED not in text
+            assert by_name(json.loads(text))["fal"]["vars"][0]["hint"] == "…1a2b"
+            assert keys.secret("FAL_KEY") == STORED
+            code, _ = await call("POST", "/kling_video/keys", data=json.dumps(body), headers=own)  # text/plain
+            assert code == 415
+            code, text = await call("POST", "/kling_video/keys", json={"var": STORED, "value": "x" * 20}, headers=own)
+            assert code == 400 and STORED not in text
+            code, text = await call("POST", "/kling_video/keys", json={"var": "AIMLAPI_KEY", "value": "a\r\nX: y"})
+            assert code == 400 and "control" in text  # no Origin (curl): allowed, and still validated
+
+            code, text = await call("DELETE", "/kling_video/keys/FAL_KEY", headers=own)
+            assert code == 200 and by_name(json.loads(text))["fal"]["source"] == "missing"
+            await call("POST", "/kling_video/keys", json={"var": "AIMLAPI_KEY", "value": STORED})
+            code, text = await call("POST", "/kling_video/keys/forget", json={"var": "AIMLAPI_KEY"}, headers=own)
+            assert code == 200 and by_name(json.loads(text))["aimlapi"]["source"] == "missing"
 
     asyncio.run(scenario())
     assert STORED not in caplog.text
@@ -259,7 +243,7 @@ def keyless_comfy(tmp_path_factory):
     tls = make_tls(tmp / "tls")
     with FakeFal(tmp / "fal", key=COMFY_KEY, video_bytes=video.read_bytes(), tls=tls) as fake:
         comfy = ComfyUI(COMFYUI_DIR, tmp / "base", {"FAL_QUEUE_RUN_HOST": fake.host, "FAL_RUN_HOST": fake.host,
-                                                    "FAL_REST_HOST": fake.host, "SSL_CERT_FILE": str(tls[1])})
+                                                    "FAL_REST_HOST": fake.host, "FAL_API_HOST": fake.host, "SSL_CERT_FILE": str(tls[1])})
         for var in (*PROVIDER_KEYS, "KLING_VIDEO_HOME"):
             comfy.env.pop(var, None)
         comfy.start()

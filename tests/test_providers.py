@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import wave
 
 import numpy as np
 import pytest
@@ -67,6 +68,9 @@ def inputs_for(v, offer, clip):
             given[f.name] = torch.cat([picture(20), picture(21)])
         elif f.kind == "video":
             given[f.name] = str(clip)
+        elif f.kind == "audio":  # 3 s of a tone at 16 kHz: inside every provider's sound limits
+            t = torch.arange(48000) / 16000
+            given[f.name] = {"waveform": (0.3 * torch.sin(2 * torch.pi * 220 * t))[None, None], "sample_rate": 16000}
         elif f.kind == "elements":
             given[f.name] = [{"frontal": picture(30), "references": picture(31), "video": None, "voice_id": ""}]
     return given
@@ -86,18 +90,24 @@ SCALARS = ("prompt", "negative_prompt", "duration", "generate_audio", "aspect_ra
 
 def sent_fields(name, body, offer):
     """What the provider received, in node-input terms (independent of the product's mapping)."""
-    model, _, mode = offer.model.rpartition("/") if offer.model.endswith(("/std", "/pro")) else (offer.model, "", "")
+    model, _, mode = offer.model.rpartition("/") if offer.model.endswith(("/std", "/pro", "/4k")) \
+        else (offer.model, "", "")
     if name == "fal":
         out = {k: body[k] for k in SCALARS if k in body}
         out.update(start_frame=body.get("start_image_url") or body.get("image_url"),
                    end_frame=body.get("end_image_url") or body.get("tail_image_url"), image=body.get("image_url"),
-                   reference_images=body.get("image_urls"), elements=body.get("elements"))
+                   reference_images=body.get("image_urls"), elements=body.get("elements"),
+                   images=body.get("input_image_urls"), audio=body.get("audio_url"))
     elif name == "kling":
         out = {k: body[k] for k in ("prompt", "negative_prompt", "duration", "aspect_ratio", "cfg_scale") if k in body}
         if "sound" in body:
             out["generate_audio"] = body["sound"] == "on"
-        out.update(start_frame=body.get("image"), end_frame=body.get("image_tail"))
-        assert body["mode"] == mode and body["model_name"] == model and body["external_task_id"]
+        out.update(start_frame=body.get("image"), end_frame=body.get("image_tail"), image=body.get("image"),
+                   images=[i["image"] for i in body["image_list"]] if "image_list" in body else None,
+                   audio=body.get("sound_file"))
+        # Kling's avatar route takes no model_name: the mode alone chooses
+        assert body["mode"] == mode and body.get("model_name") == (None if model == "avatar" else model)
+        assert body["external_task_id"]
     elif name == "aimlapi":
         assert body["model"] == model and body.get("mode", "") == mode
         out = {k: body[k] for k in SCALARS if k in body and k != "keep_audio"}
@@ -150,8 +160,11 @@ def test_every_variant_on_every_provider(any_provider, tmp_path, clip, key):
         elif isinstance(value, torch.Tensor) and field in ("start_frame", "end_frame", "image"):
             expected = (value[0].numpy() * 255 + 0.5).astype(np.uint8)
             assert np.array_equal(image_of(got[field]), expected), (name, field)
-        elif field == "reference_images":
+        elif field in ("reference_images", "images"):
             assert len(got[field]) == 2, (name, field)
+        elif field == "audio":  # a data URI (fal) or raw Base64 (Kling) of the WAV given
+            with wave.open(io.BytesIO(base64.b64decode(got[field].split(",", 1)[-1]))) as w:
+                assert w.getnframes() == 48000 and w.getframerate() == 16000, (name, field)
         elif field == "elements":
             [element] = got[field]
             assert set(element) == {"frontal_image_url", "reference_image_urls"}, (name, element.keys())

@@ -7,10 +7,10 @@ import types
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from comfyui_kling_video.nodes.comfyui import jobs_routes, keys_routes
 from comfyui_kling_video.nodes.core import keys
+from pack_routes import served
 
 KEY = "fal-key-0123456789abcdef-1a2b"
 
@@ -27,25 +27,12 @@ def serve_and(scenario, tmp_path):
     """Run `scenario(call, port)` against the pack's routes served on 127.0.0.1; call(method, path, headers,
     json=None) -> (status, parsed body)."""
     async def main():
-        routes = web.RouteTableDef()
-        keys_routes.register(routes)
-        jobs_routes.register(routes, output_dir=lambda: tmp_path / "output")
-        app = web.Application()
-        app.add_routes(routes)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        try:
-            async with aiohttp.ClientSession() as session:
-                async def call(method, path, headers, body=None):
-                    async with session.request(method, f"http://127.0.0.1:{port}{path}", headers=headers,
-                                               json=body) as r:
-                        return r.status, json.loads(await r.text())
-                await scenario(call, port)
-        finally:
-            await runner.cleanup()
+        jobs = lambda routes: jobs_routes.register(routes, output_dir=lambda: tmp_path / "output")  # noqa: E731
+        async with served(keys_routes.register, jobs) as url, aiohttp.ClientSession() as session:
+            async def call(method, path, headers, body=None):
+                async with session.request(method, url + path, headers=headers, json=body) as r:
+                    return r.status, json.loads(await r.text())
+            await scenario(call, int(url.rsplit(":", 1)[1]))
     asyncio.run(main())
 
 

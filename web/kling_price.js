@@ -4,7 +4,8 @@
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import {
-  MODE_BYPASS, MODE_NEVER, badgeText, controlsChange, promptLines, queueCopies, runCount, total, totalText, willRun,
+  MODE_BYPASS, MODE_NEVER, badgeText, controlsChange, priceTooltip, promptLines, queueCopies, runCount, total, totalText,
+  willRun,
 } from "./kling_price_logic.js";
 
 const PREFIX = "KlingVideo_";
@@ -81,12 +82,65 @@ function* klingNodes(graph, inside = true) {
   }
 }
 
-const badge = (text) => new window.LGraphBadge({ text, fgColor: "#fff", bgColor: "#2a6e3f" });
+// The badge remembers where it was last drawn (node-local, as LGraphNode.drawBadges places it), so a pointer over
+// it can show which price it is (priceTooltip). LGraphBadge has no tooltip of its own.
+function badge(node, text) {
+  const b = new window.LGraphBadge({ text, fgColor: "#fff", bgColor: "#2a6e3f" });
+  const draw = b.draw.bind(b);
+  b.draw = (ctx, x, y, ...rest) => {
+    node.klingBadgeBox = [x + (b.xOffset ?? 0), y + (b.yOffset ?? 0), b.getWidth(ctx), b.height];
+    return draw(ctx, x, y, ...rest);
+  };
+  return b;
+}
+
+const TOOLTIP_CLASS = "kling-price-tooltip";
+let tooltip = null;
+
+function showTooltip(text, x, y) {
+  if (!text) {
+    if (tooltip) tooltip.style.display = "none";
+    return;
+  }
+  if (!tooltip) {
+    tooltip = document.createElement("div");
+    tooltip.className = TOOLTIP_CLASS;
+    Object.assign(tooltip.style, {
+      position: "fixed", zIndex: 10000, pointerEvents: "none", whiteSpace: "pre-line", maxWidth: "32em",
+      padding: "6px 8px", borderRadius: "4px", font: "12px sans-serif", background: "#222", color: "#eee",
+      border: "1px solid #555",
+    });
+    document.body.appendChild(tooltip);
+  }
+  tooltip.textContent = text;
+  Object.assign(tooltip.style, { display: "block", left: `${x + 12}px`, top: `${y + 12}px` });
+}
+
+// The classic canvas: the Kling badge under the pointer, if any, in graph coordinates.
+function badgeUnderPointer() {
+  const mouse = app.canvas?.graph_mouse;
+  const graph = app.canvas?.graph ?? app.graph;
+  if (!mouse || !graph) return null;
+  for (const node of graph.nodes ?? []) {
+    const box = node.klingBadgeBox;
+    if (!isKling(node) || !box || !node.pos) continue;
+    const x = mouse[0] - node.pos[0];
+    const y = mouse[1] - node.pos[1];
+    if (x >= box[0] && x <= box[0] + box[2] && y >= box[1] && y <= box[1] + box[3]) return node;
+  }
+  return null;
+}
+
+function onPointerMove(event) {
+  if (!(event.target instanceof HTMLCanvasElement)) return showTooltip("");
+  const node = badgeUnderPointer();
+  showTooltip(node ? priceTooltip(node.klingQuote) : "", event.clientX, event.clientY);
+}
 
 function attach(node) {
   if (node.klingBadge) return;
   node.klingQuote = PENDING;
-  node.klingBadge = badge(PENDING.text);
+  node.klingBadge = badge(node, PENDING.text);
   node.badges ??= [];
   // A function badge renders in both renderers (onDrawForeground does not run in the Vue one). The classic
   // canvas calls it at every draw. The Vue node renderer (frontend 1.3x to 1.5x) calls it inside a computed
@@ -103,7 +157,7 @@ function attach(node) {
 
 function setBadge(node, text) {
   if (node.klingBadge.text === text) return;
-  node.klingBadge = badge(text);
+  node.klingBadge = badge(node, text);
   node.setDirtyCanvas?.(true, true); // the classic canvas
   // A symbol key: not an array index, so no code walking the widgets sees it, and never serialized.
   if (node.widgets) node.widgets[REVISION] = (node.widgets[REVISION] ?? 0) + 1; // the Vue node renderer
@@ -126,8 +180,9 @@ const totalButton = {
     const lines = [...klingNodes(app.rootGraph ?? app.graph)].map(({ node, view, runs }) => {
       const copies = queueCopies(view, node.id, batch);
       const queued = copies > 1 ? `, ×${copies} queued copies` : "";
+      const which = priceTooltip(node.klingQuote).split("\n")[0];
       return `${node.title}: ${badgeText(node.klingQuote, runCount(view, node.id))}${queued}` +
-        (runs ? "" : " (not run: bypassed, muted or feeding no output)");
+        (which ? ` (${which})` : "") + (runs ? "" : " (not run: bypassed, muted or feeding no output)");
     });
     if (batch > 1) lines.push(`batch count ${batch}: a copy that changes nothing a Kling node reads is not paid again`);
     app.extensionManager?.toast?.add({
@@ -173,6 +228,7 @@ app.registerExtension({
   actionBarButtons: [totalButton],
   async setup() {
     setInterval(sync, POLL_MS);
+    window.addEventListener("pointermove", onPointerMove, { passive: true });
   },
   async nodeCreated(node) {
     if (isKling(node)) attach(node);

@@ -137,3 +137,32 @@ export function controlsChange(widgets) {
     return isControl && control.value !== "fixed";
   }));
 }
+
+/** "3 min", "5 h", "2 days": how old a price is, from seconds. */
+export function ageText(seconds) {
+  const s = Math.max(0, Math.round(Number(seconds) || 0));
+  if (s < 90) return "just now";
+  if (s < 90 * 60) return `${Math.round(s / 60)} min old`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h old`;
+  return `${Math.round(s / 86400)} days old`;
+}
+
+/**
+ * The badge's tooltip: which price the badge shows and how old it is. `quote` is the price route's answer:
+ * price_origin "live" (fal's pricing API, fetched at price_as_of, price_age_seconds ago) or "catalog" (the
+ * catalog's list price, price_source; price_note says why fal's live price does not stand).
+ */
+export function priceTooltip(quote) {
+  if (!quote || quote.price_origin == null) return quote?.detail ?? "";
+  const who = quote.provider_title || quote.provider || "fal.ai";
+  const lines = [];
+  if (quote.price_origin === "live") {
+    const when = String(quote.price_as_of ?? "").replace("T", " ").replace(/\.\d+/, "").replace(/\+00:00$|Z$/, " UTC");
+    lines.push(`${who}'s live price as of ${when} (${ageText(quote.price_age_seconds)})`);
+  } else {
+    lines.push(`the catalog's list price for ${who}` + (quote.price_note ? ` (${quote.price_note})` : ""));
+  }
+  if (quote.detail) lines.push(quote.detail);
+  if (quote.price_source) lines.push(`source: ${quote.price_source}`);
+  return lines.join("\n");
+}

@@ -19,6 +19,12 @@ from .rules import (rule_effect_images, rule_one_camera, rule_orientation_length
 from .schema import UNKNOWN, Field, MediaLimits, Price, Variant
 
 _PP = "reference/provider_protocols.md §2.2"
+# Kling 3.0 4K takes no voice_ids: fal's typed map has none for it (nor aspect_ratio on image to video) and its
+# price page quotes audio "without voice control" only.
+_4K_TYPES = ("fal-ai/fal-js libs/client/src/types/endpoints.ts @381105e (2026-08-02) KlingVideoV34k{}ToVideoInput "
+             "(no voice_ids)")
+_4K_PRICE = ("https://fal.ai/models/fal-ai/kling-video/v3/4k/{}: $0.42/s \"regardless of whether audio is on "
+             "or off\"")
 
 CATALOG: tuple[Variant, ...] = (
     # text to video
@@ -48,14 +54,17 @@ CATALOG: tuple[Variant, ...] = (
                   source=f"{SEED} TextToVideoV26ProRequest; {TYPES}"),
     text_to_video("v3-std-t2v", "KlingVideo_V3Std_TextToVideo", "Kling 3.0 Standard Text to Video",
                   "v3/standard/text-to-video",
-                  audio_rates(0.084, 0.126, 0.154, f"{_PP} row 8"), v3=True, typical=180,
+                  audio_rates(0.084, 0.126, 0.154, f"{_PP} row 8"), v3=True, voices=True, typical=180,
                   source=f"{SEED} TextToVideoV3StandardRequest (newer than {TYPES}: voice_ids)"),
     text_to_video("v3-pro-t2v", "KlingVideo_V3Pro_TextToVideo", "Kling 3.0 Pro Text to Video",
                   "v3/pro/text-to-video",
                   audio_rates(0.112, 0.168, 0.196, "fal's price text for v3/pro/text-to-video "
                                                    "(fal registry copy, gokayfem/ComfyUI-fal-API@1780dde)"),
-                  v3=True, typical=180,
+                  v3=True, voices=True, typical=180,
                   source=f"{SEED} TextToVideoV3ProRequest (newer than {TYPES}: voice_ids)"),
+    text_to_video("v3-4k-t2v", "KlingVideo_V3_4K_TextToVideo", "Kling 3.0 4K Text to Video",
+                  "v3/4k/text-to-video", audio_rates(0.42, 0.42, None, _4K_PRICE.format("text-to-video/llms.txt")),
+                  v3=True, typical=180, source=_4K_TYPES.format("Text")),
     # image to video
     image_to_video("v1-std-i2v", "KlingVideo_V1Std_ImageToVideo", "Kling 1.0 Standard Image to Video",
                    "v1/standard/image-to-video",
@@ -98,12 +107,16 @@ CATALOG: tuple[Variant, ...] = (
                    source=f"seed 003 Input schema, seed 000; {TYPES}"),
     image_to_video("v3-std-i2v", "KlingVideo_V3Std_ImageToVideo", "Kling 3.0 Standard Image to Video",
                    "v3/standard/image-to-video",
-                   audio_rates(0.084, 0.126, 0.154, "https://fal.ai/models/fal-ai/kling-video/v3/standard/image-to-video"), v3=True, typical=180,
+                   audio_rates(0.084, 0.126, 0.154, "https://fal.ai/models/fal-ai/kling-video/v3/standard/image-to-video"), v3=True, aspect=True,
+                   voices=True, typical=180,
                    source=f"{SEED} ImageToVideoV3StandardRequest (newer than {TYPES}: voice_ids, aspect_ratio)"),
     image_to_video("v3-pro-i2v", "KlingVideo_V3Pro_ImageToVideo", "Kling 3.0 Pro Image to Video",
                    "v3/pro/image-to-video", audio_rates(0.112, 0.168, 0.196, f"{_PP} row 5 (playground page)"),
-                   v3=True, typical=180,
+                   v3=True, aspect=True, voices=True, typical=180,
                    source=f"{SEED} ImageToVideoV3ProRequest (newer than {TYPES}: voice_ids, aspect_ratio)"),
+    image_to_video("v3-4k-i2v", "KlingVideo_V3_4K_ImageToVideo", "Kling 3.0 4K Image to Video",
+                   "v3/4k/image-to-video", audio_rates(0.42, 0.42, None, _4K_PRICE.format("image-to-video/playground")),
+                   v3=True, shot_type=True, typical=180, source=_4K_TYPES.format("Image")),
 )
 
 CATALOG += (

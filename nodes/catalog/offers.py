@@ -11,6 +11,52 @@ from .schema import DURATIONS_5_10, Offer, Price, Variant
 
 _NO_PRICE = Price(None, source="the provider publishes no per-second price we could find (provider_protocols.md §3-§5)")
 
+# Kling's own list prices (research16.md §4.3). Kling's price page is in no corpus we could read; the figures
+# are ComfyUI's partner-node price table, which charges "the model maker's list price" in credits at 211 credits
+# = $1 (docs.comfy.org/catalog/models/kling/kling-v2-6): a third party's publication of Kling's prices,
+# cross-checked in CNY against ye4293/one-api common/video-pricing.go @ f3e60afa (also third-party).
+_COMFY = ("Kling's list price as published by a third party: Comfy-Org/docs tutorials/partner-nodes/pricing.mdx "
+          "@ ffb27fc2 (2026-08-21), {credits} credits/s at 211 credits = $1; one-api video-pricing.go agrees in CNY")
+_KLING_PRICES = {
+    "kling-v3/std": Price(0.084, 0.126, source=_COMFY.format(credits="kling-v3 720p: 17.72 audio off, 26.59 on")),
+    "kling-v3/pro": Price(0.112, 0.168, source=_COMFY.format(credits="kling-v3 1080p: 23.63 audio off, 35.45 on")),
+    "kling-v2-6/pro": Price(0.07, 0.14, source=_COMFY.format(credits="kling-v2-6: 14.77 audio off, 29.54 on")),
+    "kling-v2-5-turbo/pro": Price(0.07, source=_COMFY.format(credits="kling-v2-5-turbo pro: 73.85 per 5 s run, "
+                                                                     "147.7 per 10 s run, i.e. 14.77")),
+    "kling-v3/4k": Price(0.42, 0.42, source=_COMFY.format(credits="kling-v3 4k: 88.62 audio off or on")),
+    # Billed on the audio's length, as fal bills its avatar nodes.
+    "avatar/std": Price(0.056, seconds_from="audio", source=_COMFY.format(credits="Avatar 2.0 std: 11.82")),
+    "avatar/pro": Price(0.112, seconds_from="audio", source=_COMFY.format(credits="Avatar 2.0 pro: 23.63")),
+}
+
+# AI/ML API publishes no Kling prices we could find (its api-docs repository has none); these are one user's
+# observations of what AI/ML API charged (research16.md §4.4, find_string ids 60300044561 and 62764550425).
+_AIML_SEEN = "observed, third-party (June 2026): a user's notes of AI/ML API's charges, not AI/ML API's publication; "
+_AIML_PRICES = {
+    "klingai/video-v3-standard-image-to-video": Price(0.218, 0.327, source=_AIML_SEEN + "$0.218/s ($1.09 per 5 s), "
+                                                      "audio on +50%"),
+    "klingai/video-v3-standard-text-to-video": Price(0.218, 0.327, source=_AIML_SEEN + "$0.218/s ($1.09 per 5 s), "
+                                                     "audio on +50%"),
+    "klingai/video-v3-pro-image-to-video": Price(0.291, 0.4365, source=_AIML_SEEN + "$0.291/s ($1.46 per 5 s), "
+                                                 "audio on +50%"),
+    "klingai/video-v3-pro-text-to-video": Price(0.291, 0.4365, source=_AIML_SEEN + "$0.291/s ($1.46 per 5 s), "
+                                                "audio on +50%"),
+    "klingai/video-o1-reference-to-video": Price(0.112, source=_AIML_SEEN + "$0.56 per 5 s"),
+    "kling-video/v1/standard/text-to-video": Price(0.029, source=_AIML_SEEN + "$0.029/s"),
+    "kling-video/v1/standard/image-to-video": Price(0.029, source=_AIML_SEEN + "$0.029/s"),
+    "klingai/v2.1-master-text-to-video": Price(0.294, source=_AIML_SEEN + "$0.294/s"),
+    "klingai/v2.1-master-image-to-video": Price(0.294, source=_AIML_SEEN + "$0.294/s"),
+}
+# Vercel AI Gateway prices its Kling models only in its live model feed (research16.md §4.2); the one captured
+# figure (kling-v3.0-motion-control) is for a model no offer here uses. Its offers keep _NO_PRICE.
+_PUBLISHED = {"kling": _KLING_PRICES, "aimlapi": _AIML_PRICES}
+
+
+def _priced(offer: Offer) -> Offer:
+    """The offer with its provider's published price, where one is known and the offer has none."""
+    known = _PUBLISHED.get(offer.provider, {}).get(offer.model)
+    return replace(offer, price=known) if known is not None and offer.price.audio_off is None else offer
+
 # Kling 2.6 Pro on the other providers (provider_protocols.md §3 AI/ML API, §4 Vercel AI Gateway, §5 Kling).
 _V26_PRO = {
     "v2.6-pro-i2v": (
@@ -48,9 +94,29 @@ _KLING_MODELS = {
     "v2.1-pro-i2v": "kling-v2-1/pro", "v2.1-master-i2v": "kling-v2-1-master/pro",
     "v2.5-turbo-std-i2v": "kling-v2-5-turbo/std", "v2.5-turbo-pro-i2v": "kling-v2-5-turbo/pro",
     "v3-std-i2v": "kling-v3/std", "v3-pro-i2v": "kling-v3/pro",
+    "v3-4k-t2v": "kling-v3/4k", "v3-4k-i2v": "kling-v3/4k",
+    "v1.6-std-elements": "kling-v1-6/std", "v1.6-pro-elements": "kling-v1-6/pro",
+    "avatar-v2-std": "avatar/std", "avatar-v2-pro": "avatar/pro",
 }
 _KLING_TAKES = {"prompt", "negative_prompt", "duration", "image_url", "tail_image_url", "start_image_url",
-                "end_image_url", "generate_audio", "voice_ids", "multi_prompt", "shot_type"}
+                "end_image_url", "generate_audio", "voice_ids", "multi_prompt", "shot_type", "audio_url"}
+# Avatar 2.0 (Comfy's price table names it so): Kling's avatar route takes no model name, only the mode.
+_AVATAR = ("a copy of Kling's API documentation text kept in a public repository (find_string id 46140562610, "
+           "'Avatar': POST /v1/videos/avatar/image2video; image, sound_file (base64 or URL; mp3/wav/m4a/aac, "
+           "<=5 MB, 2-300 s), prompt, mode std|pro); the version (2.0) from Comfy-Org/docs pricing.mdx, third party")
+# Where a model's facts come from somewhere other than provider_protocols.md §5.4.
+_KLING_SOURCES = {
+    "kling-v3/4k": "third-party only (research16.md §3.2): text2video/image2video with model_name kling-v3, mode "
+                   "4k in ye4293/one-api common/video-pricing.go @ f3e60afa and ComfyUI's Kling 3.0 node; no copy "
+                   "of Kling's own pages spells mode 4k",
+    "avatar/std": _AVATAR, "avatar/pro": _AVATAR,
+}
+# Multi-image to video (fal's v1.6 elements): the official page the mirrors point to
+# (app.klingai.com/.../multiImageToVideo) could not be read. Kling publishes no price for it we could find.
+_MULTI_IMAGE = ("provider_protocols.md §5.3-§5.4 (POST /v1/videos/multi-image2video and its body fields, from the "
+                "AI SDK's Kling provider, vercel/ai packages/klingai); 'kling-v1-6 only' and 'image_list 1-4' from "
+                "third-party mirrors of Kling's documentation only (research16.md §3.2: docs.anyfast.ai, "
+                "doc.ezmodel.cloud, gpt.morphogen.top)")
 
 
 def _with_kling(v: Variant) -> Variant:
@@ -58,19 +124,22 @@ def _with_kling(v: Variant) -> Variant:
     if model is None or any(o.provider == "kling" for o in v.offers):
         return v
     takes = set(_KLING_TAKES)
-    if v.family == "text-to-video":
+    source = _KLING_SOURCES.get(model) or "provider_protocols.md §5.4 (model_name and mode)"
+    if v.family in ("text-to-video", "multi-image"):
         takes.add("aspect_ratio")
+    if v.family == "multi-image":
+        takes.add("input_image_urls")
+        source = _MULTI_IMAGE
     if not model.startswith("kling-v2"):
         takes.add("cfg_scale")
     fields = tuple(f.wire for f in v.fields if f.wire in takes)
-    return replace(v, offers=v.offers + (Offer("kling", model, fields, _NO_PRICE,
-                                               "provider_protocols.md §5.4 (model_name and mode)"),))
+    return replace(v, offers=v.offers + (Offer("kling", model, fields, _NO_PRICE, source),))
 
 
 # The resellers' other Kling models. AI/ML API: the OpenAPI files of github.com/aimlapi/api-docs
 # (docs/api-references/video-models/Kling-AI/*.json at f14fa72f, 2026-08-21). Vercel AI Gateway: the
 # GatewayVideoModelId list of github.com/vercel/ai (packages/gateway/src/gateway-video-model-settings.ts at
-# ed857f50) with the providerOptions.klingai of packages/klingai. Neither publishes a per-second price.
+# ed857f50) with the providerOptions.klingai of packages/klingai. Their prices, where known: _PUBLISHED above.
 _AIML = "github.com/aimlapi/api-docs docs/api-references/video-models/Kling-AI/"
 _VERCEL = "github.com/vercel/ai packages/gateway/src/gateway-video-model-settings.ts; packages/klingai options"
 _MOTION = ("image_url", "video_url", "character_orientation", "prompt", "keep_original_sound")
@@ -189,4 +258,5 @@ def _with_resellers(v: Variant) -> Variant:
 def with_other_providers(v: Variant) -> Variant:
     if v.key in _V26_PRO:
         v = replace(v, offers=v.offers + _V26_PRO[v.key])
-    return _with_resellers(_with_kling(v))
+    v = _with_resellers(_with_kling(v))
+    return replace(v, offers=tuple(map(_priced, v.offers))) if v.offers else v

@@ -115,7 +115,7 @@ class Variant:
     key: str                        # short stable id, also the CLI sub-command
     node_id: str                    # ComfyUI node id (prefixed: ids are global in ComfyUI)
     display_name: str
-    endpoint: str                   # fal endpoint id
+    endpoint: str                   # fal endpoint id; "" where fal does not serve it (kling_only.py)
     fields: tuple[Field, ...]
     price: Price
     family: str = ""                # text-to-video, image-to-video, ... (README and example workflows)
@@ -132,10 +132,10 @@ class Variant:
 
     @property
     def providers(self) -> tuple[str, ...]:
-        return ("fal",) + tuple(o.provider for o in self.offers)
+        return ("fal",) * bool(self.endpoint) + tuple(o.provider for o in self.offers)
 
     def offer(self, provider: str) -> Offer:
-        if provider == "fal":
+        if provider == "fal" and self.endpoint:
             return Offer("fal", self.endpoint, tuple(f.wire for f in self.fields), self.price, self.source)
         for o in self.offers:
             if o.provider == provider:

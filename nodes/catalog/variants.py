@@ -3,6 +3,7 @@ alias or node id."""
 from __future__ import annotations
 
 from . import fal_entries
+from .kling_only import KLING_ONLY
 from .offers import with_other_providers
 from .schema import Variant
 
@@ -10,7 +11,7 @@ CATALOG: tuple[Variant, ...] = tuple(with_other_providers(v) for v in fal_entrie
 
 
 def variant(key: str) -> Variant:
-    for v in CATALOG:
+    for v in CATALOG + KLING_ONLY:
         if key == v.key or key in v.aliases or key == v.node_id:
             return v
     raise KeyError(f"unknown Kling variant {key!r}; known: {', '.join(v.key for v in CATALOG)}")

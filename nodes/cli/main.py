@@ -22,7 +22,7 @@ from ..jobs.generate import generate
 from ..media_out.kinds import KINDS
 from . import output as cli_out
 from ..core import keys, settings
-from ..providers import registry, select
+from ..providers import fal_pricing, registry, select
 from ..providers.body_limits import upload_plan
 from ..providers.wire_format import walk_media
 from ..request import prepare
@@ -271,6 +271,8 @@ def main(argv=None) -> int:
         provider = select.choose(variant, args.provider)  # a missing key is the first thing to hear
         select.get(provider).credentials()
         display.title = registry.title(provider)
+        if provider == "fal":  # fal's live prices, at most once a day; the catalog's when that fails
+            asyncio.run(fal_pricing.refresh_if_due())
         prepared = prepare(variant, inputs, provider)
         out_dir = settings.home() / "outputs"  # the journal's copy; --out gets its own
         print(f"estimated cost: {prepared.cost}", file=sys.stderr)

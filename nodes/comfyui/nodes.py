@@ -15,7 +15,9 @@ from .video_in import plain_inputs
 from ..providers import registry, select
 from ..core import settings
 from ..catalog import CATALOG, Field, Variant
+from ..catalog.kling_only import EXTEND
 from ..core.errors import Interrupted
+from ..jobs.extend import prepare_node as prepare_extend
 from ..jobs.generate import generate
 from ..jobs.runner import Update
 from ..jobs.panel import OUTPUT_SUBFOLDER
@@ -139,8 +141,8 @@ OUTPUT_SOCKETS = {
 OUTPUTS = {kind.name: [OUTPUT_SOCKETS[name] for name in kind.outputs] for kind in KINDS.values()}
 
 
-def make_node(variant: Variant) -> type[io.ComfyNode]:
-    """A ComfyNode class for one catalog entry."""
+def make_node(variant: Variant, prepare_fn=prepare) -> type[io.ComfyNode]:
+    """A ComfyNode class for one catalog entry; `prepare_fn(variant, plain inputs, provider)` makes its request."""
 
     def define_schema(cls) -> io.Schema:
         outputs = OUTPUTS[variant.output]
@@ -148,9 +150,9 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
             node_id=variant.node_id,
             display_name=variant.display_name,
             category=f"{CATEGORY}/{variant.family}" if variant.family else CATEGORY,
-            description=f"{variant.description}\nEndpoint: {variant.endpoint}. "
-                        f"Price (estimate): {variant.price.describe()}. Keys: Settings → Kling Video → API keys, "
-                        "or the providers' environment variables.",
+            description=(f"{variant.description}\n" + (f"Endpoint: {variant.endpoint}. " if variant.endpoint else "")
+                         + f"Price (estimate): {variant.price.describe()}. Keys: Settings → Kling Video → API keys, "
+                         "or the providers' environment variables."),
             inputs=[_input(f) for f in variant.fields] + [TAKE(), io.Combo.Input(
                 "provider", options=["auto", *variant.providers], default="auto",
                 tooltip="Who runs the job. auto: the first of " + ", ".join(variant.providers) +
@@ -172,7 +174,7 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
         take = int(inputs.pop("take", 0) or 0)
         provider = select.choose(variant, inputs.pop("provider", "auto"))
         try:
-            prepared, done = await generate(lambda: prepare(variant, plain_inputs(inputs), provider), out_dir,
+            prepared, done = await generate(lambda: prepare_fn(variant, plain_inputs(inputs), provider), out_dir,
                                             take=take, on_update=progress, interrupted=progress.interrupted)
         except Interrupted:
             raise progress.mm.InterruptProcessingException()
@@ -204,7 +206,8 @@ def make_node(variant: Variant) -> type[io.ComfyNode]:
     })
 
 
-NODES = [make_node(v) for v in CATALOG]
+# Kling Extend: a VIDEO in, Kling's id for it found in the journal (jobs/extend.py).
+NODES = [make_node(v) for v in CATALOG] + [make_node(EXTEND, prepare_extend)]
 
 
 def register_routes() -> None:

@@ -9,27 +9,39 @@ VideoFromComponents, and other packs' VideoInput subclasses. AUDIO needs nothing
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Optional
 
-from ..media_in.media import PendingVideo
+from ..jobs.lineage import passable_url
+from ..media_in.media import PendingVideo, SavedResult
 
 
-def plain_inputs(inputs: dict) -> dict:
+def plain_inputs(inputs: dict, pass_urls: bool = True) -> dict:
     """The node's inputs with every VIDEO (also inside the structures helper nodes build, e.g. an element's
-    video) replaced by plain data; everything else is passed on as it is."""
-    return {name: _plain(value) for name, value in inputs.items()}
+    video) replaced by plain data; everything else is passed on as it is. With `pass_urls`, a video file the
+    pack itself downloaded comes with the provider's URL for it (a SavedResult), so a provider that takes URLs
+    is sent the URL instead of the file."""
+    return {name: _plain(value, pass_urls) for name, value in inputs.items()}
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, pass_urls: bool) -> Any:
     if _is_video(value):
-        return video_source(value)
+        source = video_source(value)
+        return (saved_result(source) or source) if pass_urls else source
     # Only the pack's own structures (lists of plain dicts) are walked: a mapping of another type may be
     # lazy (VideoHelperSuite's AUDIO decodes on first access).
     if type(value) is list:
-        return [_plain(v) for v in value]
+        return [_plain(v, pass_urls) for v in value]
     if type(value) is dict:
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, pass_urls) for k, v in value.items()}
     return value
+
+
+def saved_result(source: Any) -> Optional[SavedResult]:
+    """A SavedResult for a video file the journal says the pack downloaded and whose URL still serves it."""
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    found = passable_url(source)
+    return SavedResult(os.fspath(source), *found) if found else None
 
 
 def _is_video(value: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import logging
 import os
 import re
@@ -24,6 +25,14 @@ log = logging.getLogger("kling_video")
 
 MB = 1024 * 1024
 INLINE_KEEP = 4096  # characters of an answer's string kept in the journal once its file is saved
+# How long a provider's result URL keeps serving the file, where the provider states it (seconds). fal's CDN
+# keeps outputs as the account's storage settings say (docs.fal.ai "Data Retention & Storage": "Configurable"),
+# AI/ML API and Vercel state nothing: their URLs are trusted for a day only, so that an account which expires
+# its files sooner costs a re-upload, not a failed paid hop.
+URL_LIFETIME = {
+    "kling": 30 * 86400,  # Kling's API: "videos will be cleared 30 days after generation" (video-extend page)
+}
+UNSTATED_URL_LIFETIME = 86400
 
 
 @dataclass(frozen=True)
@@ -150,3 +159,19 @@ def without_inline_media(value):
     if isinstance(value, str) and len(value) > INLINE_KEEP:
         return f"<{len(value)} characters, saved to the file>"
     return value
+
+
+def saved_facts(path: Path, url: str, provider: str, now: float | None = None) -> dict:
+    """What the journal keeps of a saved result so a later request can pass on the provider's URL instead of
+    the file: the URL (none for a result that came inline), when it expires where the provider states it, and
+    the file's SHA-256, size and mtime to tell whether it was changed since."""
+    if not url.startswith("https://"):
+        return {"url": None}
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(MB), b""):
+            digest.update(chunk)
+    stat = os.stat(path)
+    lifetime = URL_LIFETIME.get(provider, UNSTATED_URL_LIFETIME)
+    return {"url": url, "url_expires": (now or time.time()) + lifetime,
+            "sha256": digest.hexdigest(), "size": stat.st_size, "mtime": stat.st_mtime}

@@ -24,7 +24,7 @@ from ..core.errors import Interrupted, JobFailed, KlingError, ProviderError, scr
 from ..providers.contract import TERMINAL, CancelUnsupported, Client, Completed, Failed, Handle, Queued, Running, Status
 from ..media_out.kinds import KINDS
 from ..request import PreparedRequest
-from .download import Download, without_inline_media
+from .download import Download, saved_facts, without_inline_media
 from .journal import Journal, now_iso
 from .states import JobState
 
@@ -135,15 +135,16 @@ class Job:
                         raise await self._failure(queue, final)
                     result = await self._guard(queue.result(self.handle, final), queue)
                     self._record(state=JobState.COMPLETED, result=result)
-                path = None
+                path, facts = None, {}
                 if self.kind.is_file:
                     url = module.output_url(result, self.kind.name)
                     self._set_phase("downloading", f"downloading the {self.kind.label}", 0.92)
                     path = await self._guard(self._download().checked(session, url), queue, cancel_remote=False)
+                    facts = await asyncio.to_thread(saved_facts, path, url, self.prepared.provider)
                 # A result that carried the video itself (Vercel's base64 form) keeps it only until it is on disk:
                 # every later read of the journal (cache hits, the jobs panel) would parse megabytes.
                 self._record(state=JobState.DOWNLOADED, path=str(path) if path else None,
-                             result=without_inline_media(result) if path else result)
+                             result=without_inline_media(result) if path else result, **facts)
             except JobFailed as exc:
                 self._record(state=JobState.FAILED, error=str(exc))
                 raise

@@ -19,7 +19,7 @@ from PIL import Image
 
 from ..catalog.schema import MediaLimits
 from ..core.errors import InputError
-from .media import Media, PendingVideo
+from .media import Media, PendingVideo, SavedResult
 
 MIN_SIDE = 300
 MAX_ASPECT = 2.5
@@ -152,6 +152,8 @@ def video_bytes(video, field: str) -> bytes:
     """MP4 (or MOV) bytes of a video given as a path, bytes, or a PendingVideo written on demand."""
     if isinstance(video, (bytes, bytearray)):
         return bytes(video)
+    if isinstance(video, SavedResult):
+        video = video.path
     if isinstance(video, (str, os.PathLike)):
         with open(video, "rb") as f:
             return f.read()
@@ -193,7 +195,10 @@ def encode_video(video, field: str, limits: MediaLimits = MediaLimits()) -> tupl
         raise InputError(field, f"runs at {fps:.2f} fps, below the {limits.min_fps:g} fps minimum")
     if fps and limits.max_fps is not None and fps > limits.max_fps + 0.01:
         raise InputError(field, f"runs at {fps:.2f} fps, above the {limits.max_fps:g} fps maximum")
-    return Media(data, "video/mp4", f"{field}.mp4"), seconds
+    media = Media(data, "video/mp4", f"{field}.mp4")
+    if isinstance(video, SavedResult) and media.digest == video.sha256:
+        media = Media(data, media.mime, media.name, url=video.url)
+    return media, seconds
 
 
 def is_audio(value) -> bool:

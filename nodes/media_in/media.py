@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,10 @@ class Media:
     data: bytes
     mime: str
     name: str
+    # Where the provider that made these exact bytes still serves them: a provider that accepts URLs for the
+    # field is sent this instead of the bytes (no upload, a short body). Not part of equality or the digest:
+    # the request is the same whichever way the file travels.
+    url: Optional[str] = field(default=None, compare=False)
 
     @property
     def digest(self) -> str:
@@ -30,3 +34,17 @@ class PendingVideo:
     how to write it as H.264 MP4; encode.py calls `write_mp4(path)` only when the request reaches this
     input, so cheap checks still report a typo before seconds of re-encoding."""
     write_mp4: Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SavedResult:
+    """A file the pack itself downloaded, as the adapter found it in the journal: its path, the provider's URL
+    that still serves it, and the SHA-256 it had when saved. The encoder sends the URL only when the bytes it
+    reads still have that hash (the file was not changed since). It is the file's path (os.PathLike) to
+    whatever else reads the input: Kling Extend looks the file up in the journal itself."""
+    path: str
+    url: str
+    sha256: str
+
+    def __fspath__(self) -> str:
+        return self.path

@@ -10,8 +10,9 @@ from ..core.errors import ProviderError
 from .contract import Client, Completed, Failed, Handle, Queued, Running, Status
 from .credentials import env_base_url, env_credential, send
 from .registry import info
+from ..media_in.media import Media
 from .body_limits import RequestLimits, check_fits
-from .wire_format import split_mode, url_at, walk_media
+from .wire_format import split_mode, url_at, url_or, walk_media
 
 PROVIDER = info("aimlapi")
 # Catalog (fal) field → AI/ML API field; O1 names its end frame last_image_url.
@@ -92,7 +93,8 @@ def to_wire(model: str, body: dict) -> dict:
     model_id, mode = split_mode(model)
     rename = O1_RENAME if "/video-o1-" in model_id else RENAME
     out = {"model": model_id}
-    for key, value in walk_media(body, lambda m: m.data_uri()).items():
+    # Its media fields take "https://… or Base64 (data URI)" (the OpenAPI): a known result URL goes as is.
+    for key, value in walk_media(body, url_or(Media.data_uri)).items():
         if key == "duration":
             value = int(value)  # an integer in AI/ML API's schemas, a string at fal
         elif key == "multi_prompt":

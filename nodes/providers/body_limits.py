@@ -71,7 +71,9 @@ def check_fits(body: dict, build: Callable[[dict], Any], limits: RequestLimits, 
     size = body_bytes(wire)
     if size <= limits.body_max:
         return wire
-    files = files_of(body)
+    # A file the provider was sent as its URL (Media.url) adds only the URL: it is not what makes the body large.
+    text = json.dumps(wire)
+    files = [m for m in files_of(body) if not (m.url and json.dumps(m.url) in text)]
     if not files:
         raise InputError("prompt", f"makes the request {mb(size)}, over the {limits.body_max / 1e6:g} MB that "
                                    f"{who} takes")
@@ -96,10 +98,13 @@ def check_fits(body: dict, build: Callable[[dict], Any], limits: RequestLimits, 
 def upload_plan(body: dict, limits: RequestLimits) -> list[Media]:
     """The files a provider with storage uploads before submitting (the dry run shows the same): every file over
     the inline threshold, then the largest of the others while the body would still be over `body_max`.
-    Empty where the provider takes no uploads (no inline_max)."""
+    Empty where the provider takes no uploads (no inline_max). A file with a known provider URL (Media.url) is
+    never uploaded: the provider (fal, the one with storage) is sent the URL, and it counts as the URL's length."""
     if limits.inline_max is None:
         return []
     files = files_of(body)  # largest first
+    linked = [m for m in files if m.url]
+    files = [m for m in files if not m.url]
     threshold = limits.inline_threshold()
     planned = [m for m in files if len(m.data) > threshold]
     inline = [m for m in files if len(m.data) <= threshold]
@@ -115,8 +120,9 @@ def upload_plan(body: dict, limits: RequestLimits) -> list[Media]:
 
     def size() -> int:
         uploaded = {m.digest for m in planned}
-        return rest + sum(occurs[m.digest] * (limits.uploaded_url_chars if m.digest in uploaded
-                                              else _data_uri_chars(m)) for m in files)
+        return rest + sum(occurs[m.digest] * len(m.url) for m in linked) + sum(
+            occurs[m.digest] * (limits.uploaded_url_chars if m.digest in uploaded else _data_uri_chars(m))
+            for m in files)
 
     while inline and size() > limits.body_max:
         planned.append(inline.pop(0))

@@ -19,8 +19,9 @@ from .contract import TERMINAL, Client, Completed, Failed, Handle, Queued, Runni
 from .credentials import env_credential, key_rejected, send
 from .poll import StreamUnavailable
 from .registry import info
+from ..media_in.media import Media
 from .body_limits import RequestLimits, upload_plan
-from .wire_format import url_at, walk_media
+from .wire_format import url_at, url_or, walk_media
 
 log = logging.getLogger("kling_video")
 
@@ -198,8 +199,9 @@ def output_url(result: dict, kind: str) -> str:
 
 
 def wire(model: str, body: dict) -> dict:
-    """fal takes the catalog body as is: media not uploaded go inline as data URIs."""
-    return walk_media(body, lambda m: m.data_uri())
+    """fal takes the catalog body as is: media not uploaded go inline as data URIs, and a result the pack
+    downloaded goes as its provider's URL (fal fetches any https URL for its *_url fields)."""
+    return walk_media(body, url_or(Media.data_uri))
 
 
 def describe(model: str, wire_body: dict) -> tuple[str, str]:

@@ -17,6 +17,12 @@ def walk_media(value: Any, convert: Callable[[Media], Any]) -> Any:
     return value
 
 
+def url_or(encode: Callable[[Media], Any]) -> Callable[[Media], Any]:
+    """A converter for a field that takes URLs: a file with a known provider URL (Media.url: the pack
+    downloaded it from there and it is unchanged) is sent as that URL, any other as `encode` makes it."""
+    return lambda media: media.url or encode(media)
+
+
 def split_mode(model: str) -> tuple[str, str]:
     """A catalog offer writes "<model id>/<mode>" where the provider sets Kling's std|pro mode apart from the
     model id (Kling's own API, Vercel's providerOptions, AI/ML API's motion control): (id, mode or "")."""

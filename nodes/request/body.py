@@ -12,7 +12,7 @@ from ..catalog import MEDIA_KINDS, Variant
 from .field_checks import check_scalar, fail
 from .media_checks import MediaContext, encode_media
 from .prepared import PreparedRequest
-from .pricing import estimate_cost
+from .pricing import estimate_cost, price_of
 from .provider_checks import check_provider_fields
 
 _VOICE_REF = re.compile(r"<<<voice_(\d+)>>>")
@@ -68,5 +68,5 @@ def prepare(variant: Variant, inputs: Mapping[str, Any], provider: str = "fal") 
     # Keep the catalog's field order on the wire: stable bodies make stable request hashes.
     order = [f.wire for f in variant.fields]
     ordered = {k: body[k] for k in sorted(body, key=lambda k: order.index(k) if k in order else len(order))}
-    return PreparedRequest(variant, ordered, estimate_cost(variant, ordered, ctx.seconds, offer.price),
+    return PreparedRequest(variant, ordered, estimate_cost(variant, ordered, ctx.seconds, price_of(variant, provider)),
                            provider, offer.model)

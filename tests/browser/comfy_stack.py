@@ -74,7 +74,7 @@ def stack(tmp: pathlib.Path, host: Host | str, *, fal_key: bool = True, progress
     # Long enough in progress for the scenario to see (and photograph) the node's progress text.
     with FakeFal(tmp / "fal", key=KEY, video_bytes=video.read_bytes(), queue_seconds=1.0,
                  progress_seconds=progress_seconds, tls=tls) as fal:
-        env = {"FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host, "FAL_REST_HOST": fal.host,
+        env = {"FAL_QUEUE_RUN_HOST": fal.host, "FAL_RUN_HOST": fal.host, "FAL_REST_HOST": fal.host, "FAL_API_HOST": fal.host,
                "SSL_CERT_FILE": str(tls[1])}
         comfy = ComfyUI(host, tmp / "base", env)
         # only the fake's key, and the journal, keys file and spend cap in this ComfyUI's own user folder,

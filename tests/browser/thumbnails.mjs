@@ -3,6 +3,7 @@
 // changing a workflow:
 //   .venv/bin/python tests/browser/comfy_stack.py &          (prints COMFY_URL=...)
 //   COMFY_URL=http://127.0.0.1:PORT node tests/browser/thumbnails.mjs
+// THUMBNAILS=name,name (workflow names without .json) limits it to those, so the others' .jpg stay as they are.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,7 +39,9 @@ scenario("thumbnails", async ({ page }) => {
     await settings.set("Comfy.Graph.CanvasMenu", false); // the zoom buttons
     await window.app.extensionManager.command.execute("Workspace.ToggleFocusMode"); // menus and side bars
   });
-  const names = fs.readdirSync(DIR).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
+  const only = (process.env.THUMBNAILS || "").split(",").filter(Boolean);
+  const names = fs.readdirSync(DIR).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5))
+    .filter((name) => !only.length || only.includes(name)).sort();
   check(names.length, `no workflow in ${DIR}`);
   for (const name of names) {
     const workflow = JSON.parse(fs.readFileSync(path.join(DIR, `${name}.json`), "utf8"));

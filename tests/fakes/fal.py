@@ -37,6 +37,11 @@ Routes (the queue and REST ones need ``Authorization: Key <key>``; the CDN uploa
                                                                         be the one given to "initiate"
     GET  /files/uploads/{id}/{name}                      op "file"      (uploads; no auth; Range)
 
+    fal's Platform API (api.fal.ai; env FAL_API_HOST=fal.host):
+    GET  /v1/models/pricing?endpoint_id=a,b[&cursor=c]   op "pricing"   Key; 1 to 50 ids (comma-separated or
+                                                                        repeated); 404 for the whole batch when
+                                                                        one id is unknown; :data:`PRICES`
+
 A job's life is driven by the wall clock: ``queue_seconds`` IN_QUEUE (queue position counting down from
 ``queue_position`` to 0), then ``progress_seconds`` IN_PROGRESS (the ``logs`` lines appear evenly spread
 over it), then COMPLETED. Its result has the endpoint's documented output shape (:data:`OUTPUTS`).
@@ -327,6 +332,20 @@ def _v3_t2v() -> dict:
             "negative_prompt": _s(), "cfg_scale": _cfg()}
 
 
+def _v3_4k(image: bool) -> dict:
+    # fal-js endpoints.ts @381105e KlingVideoV34k{Text,Image}ToVideoInput (fal's typed map, 2026-08-02): no
+    # voice_ids, no seed; text to video has aspect_ratio, image to video has start/end frames and elements.
+    spec = {"prompt": _s(), "multi_prompt": _multi_prompt(), "duration": _durations(3, 15),
+            "generate_audio": {"type": "boolean"}, "shot_type": _enum(["customize", "intelligent"]),
+            "negative_prompt": _s(), "cfg_scale": _cfg()}
+    if image:
+        spec.update({"start_image_url": _req(_img()), "end_image_url": _img(),
+                     "elements": _list_of(_combo_element())})
+    else:
+        spec["aspect_ratio"] = _aspect()
+    return spec
+
+
 def _v3_turbo_i2v() -> dict:
     # §2.2 #11/#12 (no typed schema): image_url* (jpg/png <= 50 MB), prompt | multi_prompt (1-6 shots,
     # total <= 15 s), duration "3".."15"; end_image_url per §2.3.2. shot_type: INF (v3 family). Audio is
@@ -451,6 +470,7 @@ SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {
     _KV + "o3/standard/text-to-video": _o3_t2v(),              # A o3/standard/text-to-video
     _KV + "o3/pro/text-to-video": _o3_t2v(),                   # A o3/pro/text-to-video
     _KV + "o3/4k/text-to-video": _o3_t2v(),                    # §2.2 #49 "like #46" (INF: same as O3 t2v)
+    _KV + "v3/4k/text-to-video": _v3_4k(image=False),          # endpoints.ts @381105e KlingVideoV34kTextToVideoInput
     # ---- image-to-video
     _KV + "v1/standard/image-to-video": _i2v_classic(tail=True, masks=True),  # seed V1ImageToVideoRequest; A
     _KV + "v1/pro/image-to-video": _i2v_classic(tail=True, masks=True),       # INF: §2.2 #33 "probably like #31"
@@ -479,6 +499,7 @@ SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {
     _KV + "o3/standard/image-to-video": _o3_i2v(),             # A o3/standard/image-to-video
     _KV + "o3/pro/image-to-video": _o3_i2v(),                  # A o3/pro/image-to-video
     _KV + "o3/4k/image-to-video": _o3_i2v(),                   # §2.2 #49 "presumably" (INF: same as O3 i2v)
+    _KV + "v3/4k/image-to-video": _v3_4k(image=True),          # endpoints.ts @381105e KlingVideoV34kImageToVideoInput
     # ---- reference-to-video, video-to-video
     _KV + "o1/reference-to-video": _o1_r2v(),                  # A o1/reference-to-video
     _KV + "o1/standard/reference-to-video": _o1_r2v(),         # A o1/standard/reference-to-video
@@ -564,8 +585,11 @@ for _ep in ("v3/standard/image-to-video", "v3/pro/image-to-video"):
     # "Either prompt or multi_prompt ... but not both"; shot_type "Required when multi_prompt is provided";
     # "A request can only have one element with a video"; shots sum to the total (§2.3.3).
     RULES[_KV + _ep] = [_XOR_PROMPT, _SHOT_TYPE_WITH_MULTI, _SHOTS_SUM, _ONE_VIDEO_ELEMENT]
-for _ep in ("v3/standard/text-to-video", "v3/pro/text-to-video", "v3/turbo/standard/image-to-video",
-            "v3/turbo/pro/image-to-video", "v3/turbo/pro/text-to-video", "o3/standard/image-to-video",
+# v3 4K image to video: "Either prompt or multi_prompt ... but not both"; "A request can only have one element
+# with a video" (endpoints.ts @381105e); no "shot_type required with multi_prompt" there (it defaults to customize).
+RULES[_KV + "v3/4k/image-to-video"] = [_XOR_PROMPT, _SHOTS_SUM, _ONE_VIDEO_ELEMENT]
+for _ep in ("v3/standard/text-to-video", "v3/pro/text-to-video", "v3/4k/text-to-video",
+            "v3/turbo/standard/image-to-video", "v3/turbo/pro/image-to-video", "v3/turbo/pro/text-to-video", "o3/standard/image-to-video",
             "o3/pro/image-to-video", "o3/4k/image-to-video", "o3/standard/text-to-video", "o3/pro/text-to-video",
             "o3/4k/text-to-video"):
     RULES[_KV + _ep] = [_XOR_PROMPT, _SHOTS_SUM]
@@ -610,7 +634,30 @@ ERROR_DOCS = "https://docs.fal.ai/errors#"
 IN_QUEUE, IN_PROGRESS, COMPLETED = "IN_QUEUE", "IN_PROGRESS", "COMPLETED"
 STATUS = {QUEUED: IN_QUEUE, RUNNING: IN_PROGRESS, DONE: COMPLETED}  # a job's phase in fal's words
 UPLOAD_OPS = ("token", "upload", "multipart", "part", "complete", "initiate", "put")
-OPS = ("submit", "status", "stream", "result", "cancel", "file") + UPLOAD_OPS
+OPS = ("submit", "status", "stream", "result", "cancel", "file") + UPLOAD_OPS + ("pricing",)
+
+# fal's pricing index (GET /v1/models/pricing, docs.fal.ai/platform-apis/v1/models/pricing): one unit price per
+# endpoint. The rates are fal's list prices on its model pages (the base, audio-off rate where a page lists
+# tiers); "seconds" is the unit label fal's API was seen answering for per-second models (research16.md §2.4).
+# The index knows every endpoint this fake serves; one whose list price is not written here answers in fal's
+# own "units" (a label fal's API answers for many endpoints, research16.md §2.4), which no per-second price can
+# use. An id not in here is unknown to the index: the whole batch naming it is answered 404, as
+# ComfyUI-Fal-Gateway observed.
+PRICES: dict[str, dict] = {ep: {"unit_price": 1.0, "unit": "units", "currency": "USD"} for ep in SCHEMAS}
+PRICES.update({
+    _KV + ep: {"unit_price": rate, "unit": unit, "currency": "USD"} for ep, rate, unit in (
+        ("v2.6/pro/image-to-video", 0.07, "seconds"), ("v2.6/pro/text-to-video", 0.07, "seconds"),
+        ("v3/pro/image-to-video", 0.112, "seconds"), ("v3/pro/text-to-video", 0.112, "seconds"),
+        ("v3/standard/image-to-video", 0.084, "seconds"), ("v3/standard/text-to-video", 0.084, "seconds"),
+        ("v3/4k/image-to-video", 0.42, "seconds"), ("v3/4k/text-to-video", 0.42, "seconds"),
+        ("o3/4k/image-to-video", 0.42, "seconds"), ("o3/4k/text-to-video", 0.42, "seconds"),
+        ("v2.5-turbo/pro/image-to-video", 0.07, "seconds"), ("v2.5-turbo/pro/text-to-video", 0.07, "seconds"),
+        ("v2.1/master/image-to-video", 0.28, "seconds"), ("v2.1/master/text-to-video", 0.28, "seconds"),
+        ("v1.6/pro/image-to-video", 0.098, "seconds"), ("v1.6/standard/image-to-video", 0.045, "seconds"),
+        ("lipsync/audio-to-video", 0.014, "seconds"), ("create-voice", 0.007, "generations"),
+    )
+})
+PRICING_MAX_IDS = 50  # "Must provide at least 1 endpoint ID (1-50 models)"
 DEFAULT_LOGS = ["Starting video generation", "Generating frames", "Encoding video"]
 CANCELLED_ERROR = "Request was cancelled"
 CANCELLED_TYPE = "client_cancelled"
@@ -1074,6 +1121,7 @@ _U = r"/files/uploads/(?P<uid>[^/]+)/(?P<name>[^/]+)"
 _OUTPUT_PATH = re.compile(r"/files/(?P<rid>[^/]+)/(?P<name>[^/]+)")
 _UPLOAD_PATH = re.compile(_U)
 _ROUTES = [  # first match with the right method wins
+    ("pricing", ("GET",), re.compile(r"^/v1/models/pricing$")),
     ("token", ("POST",), re.compile(r"^/storage/auth/token$")),
     ("initiate", ("POST",), re.compile(r"^/storage/upload/initiate$")),
     ("put", ("PUT",), re.compile(r"^/storage/signed/(?P<uid>[^/]+)$")),
@@ -1158,6 +1206,8 @@ class FakeFal(FakeServer):
         self.upload_max_bytes = 100 * 1024 * 1024
         self.multipart_min_part = 5 * 1024 * 1024
         self.forbid = False
+        self.prices = copy.deepcopy(PRICES)  # the pricing index, editable per test
+        self.pricing_page_size = PRICING_MAX_IDS  # prices per page of /v1/models/pricing (then next_cursor)
         # fal's docs: a running request only receives a cancel signal and "the model app decides". True: a
         # cancel of an IN_PROGRESS job is accepted (202) and ignored; the job completes and is billed.
         self.ignore_cancel_when_running = False
@@ -1687,3 +1737,31 @@ class FakeFal(FakeServer):
         with self._lock:
             up.data = raw
         return web.Response(status=200)
+
+
+    # ---------------------------------------------------------------- Platform API: pricing
+    async def _h_pricing(self, request, params, raw, entry, inj) -> web.Response:
+        """GET /v1/models/pricing: Key auth, 1 to 50 endpoint ids, cursor pagination (an offset here)."""
+        denied = self._auth(request)
+        if denied:
+            return denied
+        ids = [i.strip() for value in request.query.getall("endpoint_id", []) for i in value.split(",") if i.strip()]
+        if not 1 <= len(ids) <= PRICING_MAX_IDS:
+            return self._json(422, {"detail": [_err(["query", "endpoint_id"], "value_error",
+                                                    f"Must provide at least 1 endpoint ID (1-{PRICING_MAX_IDS} "
+                                                    f"models), got {len(ids)}", ",".join(ids))]})
+        with self._lock:
+            prices, page = dict(self.prices), max(1, int(self.pricing_page_size))
+        unknown = [i for i in ids if i not in prices]
+        if unknown:
+            return self._json(404, {"detail": f"Endpoint not found: {unknown[0]}"})
+        cursor = request.query.get("cursor")
+        try:
+            start = int(cursor) if cursor is not None else 0
+        except ValueError:
+            return self._json(422, {"detail": [_err(["query", "cursor"], "value_error", "Invalid cursor", cursor)]})
+        listed = [{"endpoint_id": i, **prices[i]} for i in dict.fromkeys(ids)]
+        chunk = listed[start:start + page]
+        more = start + page < len(listed)
+        return self._json(200, {"prices": chunk, "next_cursor": str(start + page) if more else None,
+                                "has_more": more})

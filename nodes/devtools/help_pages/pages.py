@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 from ...providers import registry
 from ...catalog import CATALOG, Field, Variant
+from ...catalog.kling_only import KLING_ONLY
 from ...media_in.encode import MAX_ASPECT, MAX_BYTES, MIN_SIDE
 from .node_schemas import ROOT, NodeDef, Socket, read_nodes
 
@@ -167,18 +168,19 @@ def example_command(variant: Variant) -> str:
 
 def _variant_page(node: NodeDef, variant: Variant, nodes: dict) -> list[str]:
     aliases = "".join(f" (or `{a}`)" for a in variant.aliases)
+    in_cli = variant in CATALOG  # a Kling-only variant (catalog/kling_only.py) has a node, no sub-command
     lines = [f"# {node.display_name}", "", _prose(variant.description), "",
-             f"- node id: `{node.node_id}`; menu: {node.category}",
-             f"- fal endpoint: `{variant.endpoint}`",
-             f"- command line: `python . {variant.key}`{aliases}; `--help` lists every flag",
-             f"- field list from: {_prose(variant.source)}", ""]
+             f"- node id: `{node.node_id}`; menu: {node.category}"]
+    lines += [f"- fal endpoint: `{variant.endpoint}`"] * bool(variant.endpoint)
+    lines += [f"- command line: `python . {variant.key}`{aliases}; `--help` lists every flag"] * in_cli
+    lines += [f"- field list from: {_prose(variant.source)}", ""]
     if node.deprecated:
         lines[1:1] = ["", "**Deprecated**: kept so saved workflows still load; use a newer node."]
     lines += _inputs_table(node, variant, nodes) + [""] + _outputs_table(node) + [""] + _prices(variant)
     lines += ["", "## Example", "",
               ("From the pack's folder, with your own files: prints each provider's exact request and its price, "
                "and sends nothing (no key needed). Without `--dry-run` it makes the video."), "",
-              "```bash", example_command(variant), "```"]
+              "```bash", example_command(variant), "```"] * in_cli
     structs = [f for f in variant.fields if f.kind in BUILDERS and BUILDERS[f.kind] in nodes]
     if structs:
         lines += ["", "In ComfyUI, " + "; ".join(
@@ -205,7 +207,7 @@ def render_pages(nodes: Optional[list[NodeDef]] = None) -> dict[str, str]:
     """File name (`<node id>.md`) → page text, for every node the pack registers."""
     nodes = read_nodes() if nodes is None else nodes
     by_id = {n.node_id: n for n in nodes}
-    variants = {v.node_id: v for v in CATALOG}
+    variants = {v.node_id: v for v in CATALOG + KLING_ONLY}
     pages = {}
     for node in nodes:
         variant = variants.get(node.node_id)

@@ -64,9 +64,12 @@ scenario("price", async ({ page }) => {
   await setWidget(page, kling, "voice_ids", "");
   await badge(page, kling, "$0.70");
 
-  // Kling's own API publishes no per-second price: the badge says whose price is unknown.
+  // Kling's own API costs what fal does here (its published list price): no provider name on the badge.
   await setWidget(page, kling, "provider", "kling");
-  await badge(page, kling, "Kling: price unknown");
+  await badge(page, kling, "$0.70");
+  // AI/ML API publishes no per-second price: the badge says whose price is unknown.
+  await setWidget(page, kling, "provider", "aimlapi");
+  await badge(page, kling, "AI/ML API: price unknown");
   await totalLabel(page, "Kling: price unknown");
   await setWidget(page, kling, "provider", "auto");
   await badge(page, kling, "$0.70");

@@ -34,4 +34,10 @@ if [ "${KLING_TEST_COMFYUI:-1}" != 0 ]; then
     echo "run.sh: ComfyUI hosts: ${KLING_TEST_COMFYUI_HOSTS:-custom=$COMFYUI_DIR}"
     source tests/browser/setup.sh   # chromium and playwright-core for tests/test_browser.py
 fi
-exec .venv/bin/python -m pytest "$@"
+# Test files run in KLING_TEST_WORKERS parallel workers (a file stays on one worker, so a file's ComfyUI
+# or fake servers start once); 0 runs them in this process.
+workers="${KLING_TEST_WORKERS:-3}"
+if [ "$workers" = 0 ]; then
+    exec .venv/bin/python -m pytest "$@"
+fi
+exec .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"

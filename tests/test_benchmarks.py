@@ -1,5 +1,6 @@
 """The benchmark scripts still run and print their figures line (their numbers are not checked here:
 speed is measured by running them, never by timed tests)."""
+import json
 import pathlib
 import re
 import subprocess
@@ -41,3 +42,18 @@ def test_chain_benchmark():
                      r"after_over_before_s=[\d.]+ before_bytes=\d+ after_bytes=\d+ before_s=[\d.]+ after_s=[\d.]+", line)
     assert m, line
     assert float(m.group(2)) < 0.05, line
+
+
+def test_batch_benchmark():
+    # 6 jobs, then 12; on fal and on Kling's API, killed after 3 accepted submits and run again: on Kling every job
+    # is made with one submit each (a cut-off submit is found by its external_task_id); on fal every job is made
+    # or reported cut off, none twice.
+    line = last_line(ROOT / "benchmarks" / "batch.py", "--quick", "--jobs", "6", "--long-jobs", "12", "--concurrency",
+                     "2", "3", "--queue-seconds", "0.1", "--progress-seconds", "0.2", "--singles", "1")
+    figures = json.loads(line)
+    assert figures["missed"] == [], line
+    assert figures["resume_fal_paid_twice"] == figures["resume_kling_paid_twice"] == 0, line
+    assert figures["resume_fal_results"] + figures["resume_fal_cut_off"] == 6, line
+    assert figures["resume_kling_results"] == figures["resume_kling_submits"] == 6, line
+    assert {"wall_over_ideal_c2", "wall_over_ideal_c3", "rss_mb_per_job_in_flight", "rss_kb_per_manifest_line",
+            "status_requests_per_job_s_c3"} <= figures.keys(), line

@@ -106,6 +106,8 @@ def load_image(name):
 
 def test_every_catalog_node_and_helper_loads(comfy):
     from comfyui_kling_video.nodes.catalog import CATALOG
+    from comfyui_kling_video.nodes.catalog.kling_only import KLING_ONLY
+    CATALOG = CATALOG + KLING_ONLY
     info = comfy.get("/object_info")
     ids = [v.node_id for v in CATALOG] + ["KlingVideo_Shot", "KlingVideo_Element", "KlingVideo_DynamicMask",
                                           "KlingVideo_CameraControl", "KlingVideo_PromptList", "KlingVideo_VideoToFrames"]

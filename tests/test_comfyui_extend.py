@@ -72,3 +72,40 @@ def test_a_loaded_video_is_refused_before_any_request(stack):
     message = errors(entry)[0]["exception_message"]
     assert "kling_loaded.mp4 is not a video the pack downloaded" in message and "provider 'kling'" in message
     assert len(kling.log) == before
+
+
+def test_kling_26_standard_runs_on_kling_api(stack):
+    """A plain Kling-only node (kling_only.GENERATED) is a node like any other: std mode, silent, saved."""
+    comfy, kling = stack
+    assert comfy.get("/object_info")["KlingVideo_V26Std_TextToVideo"]["input"]["required"]["provider"][1][
+        "options"] == ["auto", "kling"]
+    before = len(kling.submits())
+    prompt = {"1": {"class_type": "KlingVideo_V26Std_TextToVideo", "inputs": {
+                  "prompt": "a kite over a beach", "duration": "5", "aspect_ratio": "16:9", "negative_prompt": "",
+                  "take": 0, "provider": "kling"}},
+              "2": {"class_type": "SaveVideo", "inputs": {"video": ["1", 0], "filename_prefix": "video/std",
+                                                           "format": "auto", "codec": "auto"}}}
+    entry = comfy.wait(comfy.queue(prompt), timeout=120)
+    assert entry["status"]["status_str"] == "success", errors(entry) or entry["status"]
+    [made] = kling.submits()[before:]
+    assert made["path"].endswith("/v1/videos/text2video")
+    assert (made["json"]["model_name"], made["json"]["mode"]) == ("kling-v2-6", "std")
+    assert "sound" not in made["json"] or made["json"]["sound"] == "off"
+    saved = entry["outputs"]["2"]["images"][0]
+    assert (comfy.base / "output" / saved["subfolder"] / saved["filename"]).stat().st_size > 0
+
+
+def test_kling_text_to_audio_saves_a_sound(stack):
+    """The Kling-only sound node's AUDIO goes into core Save Audio, which writes the file."""
+    comfy, kling = stack
+    before = len(kling.submits())
+    prompt = {"1": {"class_type": "KlingVideo_TextToAudio", "inputs": {
+                  "prompt": "fireworks at a festival", "duration": 3.5, "take": 0, "provider": "kling"}},
+              "2": {"class_type": "SaveAudio", "inputs": {"audio": ["1", 0], "filename_prefix": "audio/kling"}}}
+    entry = comfy.wait(comfy.queue(prompt), timeout=120)
+    assert entry["status"]["status_str"] == "success", errors(entry) or entry["status"]
+    [made] = kling.submits()[before:]
+    assert made["path"].endswith("/v1/audio/text-to-audio")
+    assert made["json"]["duration"] == 3.5 and made["json"]["prompt"] == "fireworks at a festival"
+    saved = entry["outputs"]["2"]["audio"][0]
+    assert (comfy.base / "output" / saved["subfolder"] / saved["filename"]).stat().st_size > 0

@@ -768,7 +768,7 @@ def test_kling_malformed_and_unknown_routes(kling):
     r = call(kling, "POST", "/v1/videos/image2video", raw=json.dumps([K_I2V]).encode(),
              headers={**kh(), "Content-Type": "application/json"})
     assert r.status == 400 and r.json["code"] == 1200
-    r = call(kling, "POST", "/v1/videos/omni-video", K_I2V, headers=kh())
+    r = call(kling, "POST", "/v1/videos/no-such-task", K_I2V, headers=kh())  # omni-video is served now
     assert r.status == 404 and r.json["code"] == 1202
     tid = k_submit(kling, K_I2V).json["data"]["task_id"]
     # no cancel endpoint

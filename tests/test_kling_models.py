@@ -83,6 +83,20 @@ def _raw(fake, method, path, body=None):
     return call(fake, method, path, body, headers={"Authorization": f"Bearer {token}"})
 
 
+def refuses_each_then_runs(kling, path, good, changes, external_id):
+    """The fake refuses `good` with each (change, the field its message must name) applied (a None value
+    removes the key), then runs `good` itself, found again by its external_task_id; returns the task id."""
+    for change, named in changes:
+        body = {k: v for k, v in {**good, **change}.items() if v is not None}
+        r = _raw(kling, "POST", path, body)
+        assert (r.status, r.json["code"]) == (400, 1201) and named in r.json["message"], (change, r.json)
+    tid = _raw(kling, "POST", path, {**good, "external_task_id": external_id}).json["data"]["task_id"]
+    kling.wait_completed(tid)
+    data = _raw(kling, "GET", f"{path}/{external_id}").json["data"]
+    assert data["task_status"] == "succeed" and data["task_result"]["videos"][0]["url"]
+    return tid
+
+
 def _image():
     """A 320x320 PNG as raw base64: inside Kling's image limits (>= 300 px)."""
     buf = io.BytesIO()

@@ -38,9 +38,14 @@ LAYERS = {
     "comfyui": (("providers.registry", "core", "catalog", "media_in", "request", "providers", "media_out", "jobs"),
                 "the adapter: the one place ComfyUI meets the pack; nothing below depends on it"),
     "cli": (("providers.registry", "core", "catalog", "media_in", "request", "providers", "media_out", "jobs",
-             "devtools"), "the command line runs the same pipeline without ComfyUI (and the developer commands)"),
+             "batch", "devtools"), "the command line runs the same pipeline without ComfyUI (and the developer "
+                                   "commands, and batches)"),
+    "batch": (("providers.registry", "core", "catalog", "media_in", "request", "providers", "media_out", "jobs",
+               "cli"), "many jobs through the jobs stage; a manifest line is read by the CLI's own flag parsers, "
+                       "so it means what the same words mean on the command line"),
     "devtools": (("providers.registry", "core", "catalog", "media_in", "request", "providers", "media_out", "jobs",
-                  "comfyui", "cli"), "help_pages reads the adapter's node schemas with stand-ins for ComfyUI"),
+                  "comfyui", "cli", "batch"), "help_pages reads the adapter's node schemas with stand-ins for "
+                                              "ComfyUI"),
 }
 # (importing layer, imported layer): the only modules of that layer it may import, and why.
 ONLY = {

@@ -2,6 +2,7 @@
 reference, independently of the mapping code): bodies field by field, outputs, faults, crashes, key hygiene."""
 import asyncio
 import base64
+import hashlib
 import io
 import os
 import pathlib
@@ -46,10 +47,18 @@ def inputs_for(v, offer, clip):
     for f in v.fields:
         if f.wire not in offer.fields:
             continue
+        if offer.provider == "kling" and f.kind == "image" and "image_urls" in offer.fields:
+            continue  # Kling's omni takes frames or a frame shape, not both: tests/test_kling_api_omni.py
         if f.name in ("prompt",):
             given[f.name] = "a king walks"
         elif f.name == "negative_prompt":
             given[f.name] = "blur"
+        elif f.name == "text":  # lip sync's words
+            given[f.name] = "hello there"
+        elif f.name in ("sound_effect_prompt", "background_music_prompt"):  # video to audio's
+            given[f.name] = f"{f.name} of a race"
+        elif f.name == "asmr_mode":
+            given[f.name] = True
         elif f.name == "duration":
             given[f.name] = "10"
         elif f.name == "generate_audio":
@@ -66,6 +75,10 @@ def inputs_for(v, offer, clip):
             given[f.name] = picture(len(given) + 1)
         elif f.kind == "images":
             given[f.name] = torch.cat([picture(20), picture(21)])
+        elif f.kind == "video" and offer.provider == "kling":  # Kling takes a video only as a link
+            from comfyui_kling_video.nodes.media_in.media import SavedResult
+            given[f.name] = SavedResult(str(clip), "https://cdn.example.com/clip.mp4",
+                                        hashlib.sha256(pathlib.Path(clip).read_bytes()).hexdigest())
         elif f.kind == "video":
             given[f.name] = str(clip)
         elif f.kind == "audio":  # 3 s of a tone at 16 kHz: inside every provider's sound limits
@@ -85,7 +98,8 @@ def image_of(value):
 
 
 SCALARS = ("prompt", "negative_prompt", "duration", "generate_audio", "aspect_ratio", "character_orientation",
-           "keep_original_sound", "keep_audio", "cfg_scale")
+           "keep_original_sound", "keep_audio", "cfg_scale", "text", "sound_effect_prompt", "background_music_prompt",
+           "asmr_mode")
 
 
 def sent_fields(name, body, offer):
@@ -98,11 +112,39 @@ def sent_fields(name, body, offer):
                    end_frame=body.get("end_image_url") or body.get("tail_image_url"), image=body.get("image_url"),
                    reference_images=body.get("image_urls"), elements=body.get("elements"),
                    images=body.get("input_image_urls"), audio=body.get("audio_url"))
-    elif name == "kling":
-        out = {k: body[k] for k in ("prompt", "negative_prompt", "duration", "aspect_ratio", "cfg_scale") if k in body}
+    elif name == "kling" and "settings" in body:  # Kling 3.0 Turbo's own shape (no model_name, mode or our id)
+        settings, contents = body["settings"], {c["type"]: c for c in body.get("contents", [])}
+        assert settings["resolution"] == offer.model.rpartition("/")[2] and "external_task_id" not in body
+        out = {"prompt": body.get("prompt") or contents["prompt"]["text"], "duration": str(settings["duration"]),
+               **({"aspect_ratio": settings["aspect_ratio"]} if "aspect_ratio" in settings else {})}
+        out["start_frame"] = contents.get("first_frame", {}).get("url")
+    elif name == "kling" and offer.model == "video-to-audio":  # /v1/audio: no model_name or mode
+        assert body["external_task_id"] and "model_name" not in body
+        out = {"sound_effect_prompt": body.get("sound_effect_prompt"), "asmr_mode": body.get("asmr_mode"),
+               "background_music_prompt": body.get("bgm_prompt")}
+    elif name == "kling" and body.get("model_name") in ("kling-v3-omni", "kling-video-o1"):  # Omni-Video
+        assert f"{body['model_name']}/{body['mode']}" == offer.model and body["external_task_id"]
+        out = {k: body[k] for k in ("prompt", "duration", "aspect_ratio") if k in body}
         if "sound" in body:
             out["generate_audio"] = body["sound"] == "on"
-        out.update(start_frame=body.get("image"), end_frame=body.get("image_tail"), image=body.get("image"),
+        frames = {i.get("type"): i["image_url"] for i in body.get("image_list", [])}
+        out.update(start_frame=frames.get("first_frame"), end_frame=frames.get("end_frame"),
+                   reference_images=[i["image_url"] for i in body.get("image_list", []) if "type" not in i])
+        for video in body.get("video_list", []):
+            out.update(video=video["video_url"], keep_audio=video["keep_original_sound"] == "yes")
+    elif name == "kling" and "input" in body:  # lip sync: {input: {...}}, no model and no id of ours
+        body = body["input"]
+        assert body["mode"] == offer.model.rpartition("/")[2] and "external_task_id" not in body
+        out = {"audio": body.get("audio_file"), **({"text": body["text"]} if "text" in body else {})}
+    elif name == "kling":
+        out = {k: body[k] for k in ("prompt", "negative_prompt", "duration", "aspect_ratio", "cfg_scale",
+                                    "character_orientation") if k in body}
+        if "keep_original_sound" in body:  # motion control's "yes" | "no"
+            out["keep_original_sound"] = body["keep_original_sound"] == "yes"
+        if "sound" in body:
+            out["generate_audio"] = body["sound"] == "on"
+        out.update(start_frame=body.get("image"), end_frame=body.get("image_tail"),
+                   image=body.get("image") or body.get("image_url"),
                    images=[i["image"] for i in body["image_list"]] if "image_list" in body else None,
                    audio=body.get("sound_file"))
         # Kling's avatar route takes no model_name: the mode alone chooses
@@ -134,7 +176,7 @@ def sent_fields(name, body, offer):
         for frame in body.get("frameImages", []):
             out["start_frame" if frame["frameType"] == "first_frame" else "end_frame"] = frame["image"]
         assert options["mode"] == mode
-    out["video"] = out["reference_video"] = body.get("video_url")
+    out["video"] = out["reference_video"] = out.get("video") or body.get("video_url")
     return out
 
 
@@ -168,6 +210,8 @@ def test_every_variant_on_every_provider(any_provider, tmp_path, clip, key):
         elif field == "elements":
             [element] = got[field]
             assert set(element) == {"frontal_image_url", "reference_image_urls"}, (name, element.keys())
+        elif field in ("video", "reference_video") and not isinstance(value, str):  # a link, passed on
+            assert got[field] == value.url, (name, field)
         elif field in ("video", "reference_video"):
             assert video_of(got[field]) == pathlib.Path(clip).read_bytes(), (name, field)
         else:
@@ -180,7 +224,8 @@ def test_every_variant_on_every_provider(any_provider, tmp_path, clip, key):
 
 
 @pytest.mark.parametrize("key,provider,field,value,rule", [
-    ("o1-pro-i2v", "aimlapi", "duration", "7", "'7' is not offered by AI/ML API (it takes 5, 10); fal.ai can take it"),
+    ("o1-pro-i2v", "aimlapi", "duration", "7",
+     "'7' is not offered by AI/ML API (it takes 5, 10); fal.ai, Kling can take it"),  # Kling: with an end frame
     ("o1-pro-r2v", "aimlapi", "elements", "5 elements", "has 5 items; AI/ML API takes at most 4 (fal.ai can take 5)"),
     ("o1-pro-v2v-ref", "aimlapi", "aspect_ratio", "auto", None),  # the default: left to the provider
 ])

@@ -1,13 +1,13 @@
-"""Variants only Kling's own API serves (no fal endpoint): they are not in CATALOG, which is fal's list with
-the other providers added, so no generated node, CLI sub-command or help page comes from them. Each has a
-node of its own in nodes/comfyui/; the entry gives the job runner its key, name, fields, output and price, and
-lets the jobs panel find it again (variants.variant).
+"""Variants only Kling's own API serves (no fal endpoint). They are not in CATALOG, which is fal's list with
+the other providers added (the fal-only tooling reads it); variants.variant finds them, so the jobs panel and
+the price badge do. GENERATED are plain ones: the adapter and the CLI make their node and sub-command from the
+entry as for a catalog entry. EXTEND needs more than its fields (jobs/extend.py) and has a node of its own.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .fields import CFG, NEGATIVE, prompt
+from .fields import ASPECT, CFG, NEGATIVE, START, duration, image, prompt
 from .schema import Field, Offer, Price, Variant
 
 # Kling bills in its own units (final_unit_deduction) and publishes no USD price we could find. ComfyUI's
@@ -36,4 +36,62 @@ EXTEND = Variant(
     offers=(Offer("kling", "video-extend", ("video_id", "prompt", "negative_prompt", "cfg_scale"), EXTEND_PRICE,
                   EXTEND_SOURCE),))
 
-KLING_ONLY: tuple[Variant, ...] = (EXTEND,)
+# Kling 2.6 in mode std: fal serves 2.6 in pro only. Kling's own pages for it were not found; every fact below is
+# from third-party mirrors of Kling's documentation (research16.md §3.2).
+V26_STD_SOURCE = (
+    "third-party mirrors of Kling's documentation only (research16.md §3.2): docs.apimart.ai/en/api-reference/"
+    "videos/kling-v2-6/generation ('std - Standard mode (720P, silent video only)'; its matrix gives std text and "
+    "image to video, 5 or 10 s, a first frame but no last frame and no audio) and docs.unifically.com ('native_audio "
+    "requires mode: pro'); the body is Kling's text2video/image2video one, model_name kling-v2-6, mode std "
+    "(provider_protocols.md §5.4: no cfg_scale on kling-v2.x, no aspect_ratio on image2video)")
+# Kling's price page is in no corpus we could read. A public repository's transcription of it gives kling-v2-6 std
+# 1.5 units per 5 s and 3 per 10 s at $0.14 a unit; its pro row ($0.07/s) and its kling-v3 std row ($0.084/s)
+# equal the figures Comfy-Org publishes (offers.py), which is why it is trusted.
+V26_STD_PRICE = Price(0.042, source=(
+    "Kling's list price as transcribed by a third party (find_string id 56116135556, from kling.ai/document-api/"
+    "productBilling/prePaidResourcePackage, captured 2026-06-01): kling-v2-6 std 1.5 units per 5 s, 3 per 10 s, "
+    "1 unit = $0.14; its kling-v2-6 pro and kling-v3 std rows agree with Comfy-Org/docs pricing.mdx @ ffb27fc2"))
+_V26_STD_NOTE = "720p and silent: sound and an end frame need Kling 2.6 Pro."
+_V26_STD_PROMPT = replace(prompt(), tooltip="What happens in the video (silent: no speech, no sound).")
+
+
+def _v26_std(key: str, node_id: str, name: str, family: str, fields: tuple[Field, ...], what: str,
+             typical: int) -> Variant:
+    return Variant(key, node_id, name, "", fields, V26_STD_PRICE, family=family, source=V26_STD_SOURCE,
+                   typical_seconds=typical, description=f"{what} with Kling 2.6 Standard on Kling's own API. "
+                                                        f"{_V26_STD_NOTE}",
+                   offers=(Offer("kling", "kling-v2-6/std", tuple(f.wire for f in fields), V26_STD_PRICE,
+                                 V26_STD_SOURCE),))
+
+
+V26_STD_T2V = _v26_std("v2.6-std-t2v", "KlingVideo_V26Std_TextToVideo", "Kling 2.6 Standard Text to Video",
+                       "text-to-video", (_V26_STD_PROMPT, duration(), ASPECT, NEGATIVE),
+                       "Generate a video from a prompt", 150)
+V26_STD_I2V = _v26_std("v2.6-std-i2v", "KlingVideo_V26Std_ImageToVideo", "Kling 2.6 Standard Image to Video",
+                       "image-to-video", (image("start_image_url", "start_frame", True, START, "image"),
+                                          _V26_STD_PROMPT, duration(), NEGATIVE), "Animate a start frame", 180)
+
+# Kling's text to audio (sound effects): no fal endpoint. Its fields and result are from third-party copies of
+# Kling's documentation only; the wire and the result: nodes/providers/kling_audio.py.
+T2A_SOURCE = (
+    "third-party copies of Kling's documentation only: a copy of klingai.com/document-api/api/video/"
+    "audio-generation/text-to-audio.md kept in a public repository (find_string id 71232374228: POST "
+    "/v1/audio/text-to-audio, prompt required, at most 200 characters, duration required, 3.0-10.0 s with one "
+    "decimal, external_task_id, callback_url; GET /v1/audio/text-to-audio/{task_id or external_task_id}; result "
+    "task_result.audios[{id, url_mp3, url_wav, duration_mp3, duration_wav}]); the SDK okaris/kling @ 80af2f82 "
+    "(kling/models/audio.py TextToAudioRequest, kling/models/common.py AudioResult, kling/api/audio.py) agrees")
+T2A_PRICE = Price(None, source=(
+    "not published anywhere we could read: Kling's price page is in no corpus, and neither Comfy-Org/docs "
+    "pricing.mdx nor the resellers' pages we found list Kling's text to audio"))
+TEXT_TO_AUDIO = Variant(
+    "kling-text-to-audio", "KlingVideo_TextToAudio", "Kling Text to Audio", "", (
+        Field("prompt", "text", required=True, default="", multiline=True, max_length=200,
+              tooltip="The sound to make, e.g. fireworks at a festival (at most 200 characters)."),
+        Field("duration", "float", default=5.0, min=3.0, max=10.0, step=0.1,
+              tooltip="Length of the sound in seconds: 3 to 10, in steps of 0.1."),
+    ), T2A_PRICE, family="audio", output="audio", source=T2A_SOURCE, typical_seconds=60,
+    description="Generate a sound effect from a prompt with Kling's own API; the result is an AUDIO.",
+    offers=(Offer("kling", "text-to-audio", ("prompt", "duration"), T2A_PRICE, T2A_SOURCE),))
+
+GENERATED: tuple[Variant, ...] = (V26_STD_T2V, V26_STD_I2V, TEXT_TO_AUDIO)
+KLING_ONLY: tuple[Variant, ...] = (EXTEND,) + GENERATED

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .omni_offers import OMNI_OFFERS
 from .schema import DURATIONS_5_10, Offer, Price, Variant
 
 _NO_PRICE = Price(None, source="the provider publishes no per-second price we could find (provider_protocols.md §3-§5)")
@@ -50,6 +51,84 @@ _AIML_PRICES = {
 # Vercel AI Gateway prices its Kling models only in its live model feed (research16.md §4.2); the one captured
 # figure (kling-v3.0-motion-control) is for a model no offer here uses. Its offers keep _NO_PRICE.
 _PUBLISHED = {"kling": _KLING_PRICES, "aimlapi": _AIML_PRICES}
+
+# Kling 3.0 Turbo on Kling's own API (nodes/providers/kling_turbo.py). Sources: ComfyUI 0.33.0's own code
+# (Comfy-Org: first-party for ComfyUI, third-party for Kling), comfy_api_nodes/nodes_kling.py execute_kling_turbo
+# and apis/kling.py Kling3Turbo*, plus the third-party pages of research16.md §3.2 (ye4293/one-api). Its only
+# settings are resolution 720p|1080p, duration 3-15 and (text to video) aspect ratio; one first frame, no end
+# frame; shots go as one prompt (Comfy's build_turbo_shot_prompt). No source names a std|pro Turbo: standard is
+# 720p and pro 1080p because Comfy's Kling 3.0 node sends resolution 720p as mode std and 1080p as pro, and its
+# Turbo prices per resolution equal fal's Turbo standard and pro prices. Audio is always on ("Always generates
+# audio; the audio toggle is ignored", Comfy-Org/docs pricing.mdx): the Turbo nodes have no audio switch.
+_TURBO_SOURCE = ("ComfyUI 0.33.0 code (Comfy-Org; third party for Kling): comfy_api_nodes/nodes_kling.py "
+                 "execute_kling_turbo, apis/kling.py Kling3Turbo*; research16.md §3.2 third-party pages; "
+                 "std = 720p, pro = 1080p by Comfy's resolution-to-mode mapping and matching prices")
+_TURBO_PRICE = ("Kling's list price as published by a third party: Comfy-Org/docs tutorials/partner-nodes/"
+                "pricing.mdx @ 000ac58b, kling-3.0-turbo {credits} credits/s at 211 credits = $1 (audio always on); "
+                "ComfyUI 0.33.0's KlingVideoNode price badge: ${usd}/s")
+_KLING_PRICES.update({
+    "kling-3.0-turbo/720p": Price(0.112, source=_TURBO_PRICE.format(credits="720p: 23.63", usd="0.112")),
+    "kling-3.0-turbo/1080p": Price(0.14, source=_TURBO_PRICE.format(credits="1080p: 29.54", usd="0.14")),
+})
+_TURBO_I2V = ("image_url", "prompt", "multi_prompt", "duration")
+
+# Motion control on Kling's own API (nodes/providers/kling_tasks.py): POST /v1/videos/motion-control with
+# model_name kling-v3 | kling-v2-6 and mode std | pro. The reference video goes as a link only (Kling keeps no
+# uploads); the v3 nodes' face element is not offered (Kling's element_list takes ids of elements registered at
+# Kling, not images). Billed per second of output, which follows the reference video.
+_MOTION_SOURCE = ("ComfyUI 0.33.0 code (Comfy-Org; third party for Kling): comfy_api_nodes/nodes_kling.py "
+                  "MotionControl, apis/kling.py MotionControlRequest; provider_protocols.md §5.4; third-party mirror "
+                  "of Kling's page: cuijinyu/new-api web/src/pages/Documentation/content/kling-motion-control.en.md "
+                  "(image_url Base64 or URL, video_url a link)")
+_MOTION_PRICE = ("Kling's list price as published by a third party: Comfy-Org/docs tutorials/partner-nodes/pricing.mdx"
+                 " @ 000ac58b, {model} motion control {mode} {credits} credits/s of output at 211 credits = $1; "
+                 "ComfyUI 0.33.0's MotionControl price badge: ${usd}/s")
+
+_MOTION = ("image_url", "video_url", "character_orientation", "prompt", "keep_original_sound")  # motion control's fields, on every provider that serves it
+
+def _motion(model: str, usd: float, credits: str) -> Offer:
+    model_name, mode = model.split("/")
+    price = Price(usd, seconds_from="reference_video",
+                  source=_MOTION_PRICE.format(model=model_name, mode=mode, credits=credits, usd=usd))
+    return Offer("kling", model, _MOTION, price, _MOTION_SOURCE)
+_KLING_TURBO = {
+    "v3-turbo-std-i2v": Offer("kling", "kling-3.0-turbo/720p", _TURBO_I2V, _NO_PRICE, _TURBO_SOURCE),
+    "v3-turbo-pro-i2v": Offer("kling", "kling-3.0-turbo/1080p", _TURBO_I2V, _NO_PRICE, _TURBO_SOURCE),
+    "v3-turbo-pro-t2v": Offer("kling", "kling-3.0-turbo/1080p", ("prompt", "multi_prompt", "duration",
+                                                                 "aspect_ratio"), _NO_PRICE, _TURBO_SOURCE),
+}
+# Lip sync on Kling's own API (nodes/providers/kling_tasks.py): POST /v1/videos/lip-sync, one flat price a run.
+# The face video goes as a link only (Kling keeps no uploads) and must last 2-10 s (the text node allows 60 s on
+# fal: kling_tasks refuses a longer one before any request).
+_LIP_SYNC_SOURCE = ("ComfyUI 0.33.0 code (Comfy-Org; third party for Kling): comfy_api_nodes/nodes_kling.py "
+                    "execute_lipsync, apis/__init__.py KlingLipSyncRequest; third-party copy of Kling's page: "
+                    "timerring/dmx-docs-test docs/zh/models/kling/api/video-sync-lip.md")
+_LIP_SYNC_PRICE = Price(0.07, per_request=True, source="Kling's list price as published by a third party: "
+                        "Comfy-Org/docs tutorials/partner-nodes/pricing.mdx @ 000ac58b, Lip Sync 14.77 credits/run at "
+                        "211 credits = $1 (ComfyUI 0.33.0's own badge says ~$0.1)")
+# Video to audio on Kling's own API (nodes/providers/kling_audio.py): POST /v1/audio/video-to-audio. The video goes
+# as a link only (Kling keeps no uploads); the result's task_result.videos[0] is the video with its soundtrack.
+_V2A_SOURCE = ("third-party copies of Kling's documentation only: a copy of klingai.com/document-api/api/video/"
+               "audio-generation/video-to-audio.md kept in a public repository (find_string id 71044361333: video_id "
+               "or video_url, a link to an mp4/mov of at most 100 MB and 3-20 s; sound_effect_prompt and bgm_prompt "
+               "<= 200; asmr_mode; result task_result.videos[{id, url, duration}] and audios[{id, url_mp3, "
+               "url_wav}]); the SDK okaris/kling @ 80af2f82 (kling/models/audio.py VideoToAudioRequest) agrees")
+_V2A_PRICE = Price(None, source="not published anywhere we could read: Kling's price page is in no corpus, and "
+                                "Comfy-Org/docs pricing.mdx lists no Kling video to audio")
+_KLING_OWN_ROUTES = {
+    "video-to-audio": Offer("kling", "video-to-audio", ("video_url", "sound_effect_prompt", "background_music_prompt",
+                                                        "asmr_mode"), _V2A_PRICE, _V2A_SOURCE),
+    "lipsync-a2v": Offer("kling", "lip-sync/audio2video", ("video_url", "audio_url"), _LIP_SYNC_PRICE,
+                         _LIP_SYNC_SOURCE),
+    "lipsync-t2v": Offer("kling", "lip-sync/text2video", ("video_url", "text", "voice_id", "voice_language",
+                                                          "voice_speed"), _LIP_SYNC_PRICE, _LIP_SYNC_SOURCE),
+    **_KLING_TURBO,
+    **OMNI_OFFERS,  # O1 / O3 on Kling's Omni-Video route: omni_offers.py
+    "v2.6-std-motion": _motion("kling-v2-6/std", 0.07, "14.77"),
+    "v2.6-pro-motion": _motion("kling-v2-6/pro", 0.112, "23.63"),
+    "v3-std-motion": _motion("kling-v3/std", 0.126, "26.59"),
+    "v3-pro-motion": _motion("kling-v3/pro", 0.168, "35.45"),
+}
 
 
 def _priced(offer: Offer) -> Offer:
@@ -120,6 +199,8 @@ _MULTI_IMAGE = ("provider_protocols.md §5.3-§5.4 (POST /v1/videos/multi-image2
 
 
 def _with_kling(v: Variant) -> Variant:
+    if v.key in _KLING_OWN_ROUTES and not any(o.provider == "kling" for o in v.offers):
+        return replace(v, offers=v.offers + (_KLING_OWN_ROUTES[v.key],))
     model = _KLING_MODELS.get(v.key)
     if model is None or any(o.provider == "kling" for o in v.offers):
         return v
@@ -142,7 +223,6 @@ def _with_kling(v: Variant) -> Variant:
 # ed857f50) with the providerOptions.klingai of packages/klingai. Their prices, where known: _PUBLISHED above.
 _AIML = "github.com/aimlapi/api-docs docs/api-references/video-models/Kling-AI/"
 _VERCEL = "github.com/vercel/ai packages/gateway/src/gateway-video-model-settings.ts; packages/klingai options"
-_MOTION = ("image_url", "video_url", "character_orientation", "prompt", "keep_original_sound")
 _V3_AIML = ("prompt", "duration", "generate_audio", "negative_prompt", "cfg_scale", "shot_type")
 _V3_VERCEL = ("prompt", "multi_prompt", "shot_type", "duration", "negative_prompt", "cfg_scale", "generate_audio",
               "voice_ids")

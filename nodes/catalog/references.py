@@ -16,7 +16,7 @@ from .schema import Field
 # The form sent: fal's documented spelling. `kind` is image/element/video, `n` the 1-based number.
 WIRE_FORM = "@{Kind}{n}"
 KINDS = ("image", "element", "video")
-_REFERENCE = re.compile(r"<<<\s*(image|element|video)_(\d+)\s*>>>|(?<![\w@])@(image|element|video)_?(\d+)\b",
+REFERENCE = re.compile(r"<<<\s*(image|element|video)_(\d+)\s*>>>|(?<![\w@])@(image|element|video)_?(\d+)\b",
                         re.IGNORECASE)
 
 
@@ -63,7 +63,7 @@ def rule_prompt_references(*, images: tuple[Field, ...] = (), elements: tuple[Fi
             return wire_form(kind, n)
 
         def rewrite(name: str, text: str) -> str:
-            return _REFERENCE.sub(lambda m: resolve(name, m), text)
+            return REFERENCE.sub(lambda m: resolve(name, m), text)
 
         for name in ("prompt", "negative_prompt"):
             if isinstance(body.get(name), str):

@@ -18,7 +18,7 @@ from ..jobs.runner import Update
 PLAIN_EVERY = 15.0  # a 3-minute job writes about a dozen progress lines to a log, not hundreds
 
 
-def _bar(stream: TextIO):
+def progress_bar(stream: TextIO, total: int = 100, bar_format: str = "{percentage:3.0f}% |{bar:20}| {desc}"):
     """A tqdm bar when `stream` is a terminal and tqdm is installed (ComfyUI brings it), else None."""
     try:
         if not stream.isatty():
@@ -29,7 +29,7 @@ def _bar(stream: TextIO):
         return None
     # A terminal that reports no size (a bare pty) would get no bar at all from tqdm: assume 80x24.
     width = {"dynamic_ncols": True} if columns > 0 else {"ncols": 80, "nrows": 24}
-    return tqdm(total=100, file=stream, bar_format="{percentage:3.0f}% |{bar:20}| {desc}", leave=True,
+    return tqdm(total=total, file=stream, bar_format=bar_format, leave=True,
                 mininterval=0, **width)
 
 
@@ -43,7 +43,7 @@ class Display:
         self.said_at = 0.0
 
     def start(self) -> None:
-        self.bar = _bar(self.stream)
+        self.bar = progress_bar(self.stream)
 
     def update(self, update: Update) -> None:
         for line in update.log_lines:

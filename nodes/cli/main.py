@@ -3,6 +3,7 @@
     python . i2v --image start.png --end-image end.png --prompt "..." --out out.mp4
     python . t2v --prompt "..." --duration 10 --dry-run
     python . list
+    python . batch jobs.jsonl --dry-run     (nodes/batch/: many jobs from a manifest)
 """
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ import signal
 import sys
 from pathlib import Path
 
-from ..catalog import CATALOG, STRUCT_KINDS, Variant
+from ..batch import command as batch_command
+from ..catalog import CATALOG, Variant
+from ..catalog.kling_only import GENERATED
 from ..core.errors import InputError, Interrupted, KlingError, MissingCredentials, scrub
 from .display import Display, DisplayHandler
 from ..jobs.generate import generate
 from ..media_out.kinds import KINDS
 from . import output as cli_out
+from .args import add_variant
+from .inputs import inputs as cli_inputs
 from ..core import keys, settings
 from ..providers import fal_pricing, registry, select
 from ..providers.body_limits import upload_plan
@@ -28,116 +33,8 @@ from ..providers.wire_format import walk_media
 from ..request import prepare
 
 
-def _add_variant(sub, variant: Variant) -> None:
-    p = sub.add_parser(variant.key, aliases=list(variant.aliases), help=variant.display_name,
-                       description=f"{variant.description} Endpoint: {variant.endpoint}.")
-    p.set_defaults(variant=variant)
-    for f in variant.fields:
-        flags = [f"--{f.name.replace('_', '-')}"] + ([f"--{f.cli_alias}"] if f.cli_alias else [])
-        kw = dict(dest=f.name, help=f.tooltip)
-        if f.kind in ("image", "mask", "video", "audio"):
-            p.add_argument(*flags, metavar="PATH", **kw)
-        elif f.kind == "images":
-            p.add_argument(*flags, metavar="PATH", nargs="+", **kw)
-        elif f.kind in STRUCT_KINDS:
-            p.add_argument(*flags, metavar="JSON", type=json.loads,
-                           help=f"{f.tooltip} As JSON, e.g. {STRUCT_EXAMPLES[f.kind]}")
-        elif f.kind == "bool":
-            p.add_argument(*flags, action=argparse.BooleanOptionalAction, default=f.default, **kw)
-        elif f.kind == "enum":
-            p.add_argument(*flags, choices=f.options, default=f.default, metavar="{" + ",".join(f.options[:6])
-                           + (",..." if len(f.options) > 6 else "") + "}", **kw)
-        elif f.kind in ("float", "int"):
-            p.add_argument(*flags, type=float if f.kind == "float" else int, default=f.default, **kw)
-        else:
-            p.add_argument(*flags, default=f.default, **kw)
-    p.add_argument("--out", default=None, metavar="PATH", help="where to write the MP4: a file, or a folder for the "
-                   "default name ./<variant>_<request id>.mp4; missing folders are made (checked before anything "
-                   "is sent)")
-    p.add_argument("--provider", choices=["auto", *variant.providers], default="auto",
-                   help="who runs the job (auto: the first of fal, kling, aimlapi, vercel with a key set)")
-    p.add_argument("--take", type=int, default=0, help="0, 1, 2, ...: another number makes a new (paid) video "
-                   "from the same inputs; the same number returns the journal's video at no cost")
-    p.add_argument("--dry-run", action="store_true", help="print the exact request and its cost; send nothing")
-    p.add_argument("-v", "--verbose", action="store_true")
-
-
-STRUCT_EXAMPLES = {
-    "shots": '\'[{"prompt": "a door opens", "duration": "5"}, {"prompt": "a cat walks in", "duration": "5"}]\'',
-    "elements": '\'[{"frontal": "face.png", "references": ["side.png"]}]\' or \'[{"video": "me.mp4", "voice_id": "..."}]\'',
-    "dynamic_masks": '\'[{"mask": "mask.png", "trajectories": [{"x": 100, "y": 200}, {"x": 300, "y": 200}]}]\'',
-    "camera": '\'{"movement_type": "zoom", "movement_value": 5}\'',
-}
-
-
 # The CLI's word for what the nodes call "run the node again": a rerun of the same request is free.
 AGAIN = "run the command again"
-
-
-def _load_image(path: str, field: str, mode: str = "RGB"):
-    import warnings
-    import numpy as np
-    from PIL import Image, ImageOps
-    # Pillow's own decompression-bomb limit, refused rather than warned about: at 20000x20000 the decoded
-    # image alone is 1.2 GB, for a video of at most 4K.
-    limit = Image.MAX_IMAGE_PIXELS or 0
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                arr = np.asarray(ImageOps.exif_transpose(im).convert(mode))
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        # Pillow names the pixel count only in its message ("Image size (400000000 pixels) exceeds ...").
-        size = re.search(r"\((\d+) pixels\)", str(exc))
-        pixels = f"{int(size.group(1)) / 1e6:.0f} megapixels" if size else "more pixels"
-        raise InputError(field, f"{path!r} has {pixels}, over the limit of {limit / 1e6:.0f} megapixels "
-                                f"({limit:,} pixels) for an input image; scale it down") from None
-    except OSError as exc:
-        raise InputError(field, f"cannot read image {path!r}: {exc}") from None
-    return arr if mode == "RGB" else arr.astype("float32") / 255.0
-
-
-def _load_audio(path: str, field: str) -> dict:
-    """An audio (or video) file as ComfyUI's AUDIO dict, through PyAV."""
-    import av
-    import numpy as np
-    try:
-        with av.open(path) as container:
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=stream.rate)
-            chunks = [r.to_ndarray() for frame in container.decode(stream) for r in resampler.resample(frame)]
-            rate = stream.rate
-    except (av.FFmpegError, OSError, IndexError) as exc:
-        raise InputError(field, f"cannot read audio from {path!r}: {exc}") from None
-    return {"waveform": np.concatenate(chunks, axis=1)[None], "sample_rate": rate}
-
-
-def _load(kind: str, value, field: str):
-    """A CLI value (paths, JSON with paths) as the node input the same field would get in ComfyUI."""
-    import numpy as np
-    if value is None:
-        return None
-    if kind == "image":
-        return _load_image(value, field)
-    if kind == "images":
-        return np.stack([_load_image(v, field) for v in value])
-    if kind == "mask":
-        return _load_image(value, field, "L")
-    if kind == "video":
-        return value  # a path: media_in reads the file
-    if kind == "audio":
-        return _load_audio(value, field)
-    if kind == "elements":
-        return [{"frontal": _load("image", e.get("frontal"), field),
-                 "references": _load("images", e.get("references"), field),
-                 "video": e.get("video"), "voice_id": e.get("voice_id", "")} for e in value]
-    if kind == "dynamic_masks":
-        return [{"mask": _load("mask", m.get("mask"), field), "trajectories": m.get("trajectories")} for m in value]
-    return value
-
-
-def _inputs(args, variant: Variant) -> dict:
-    return {f.name: _load(f.kind, getattr(args, f.name), f.name) for f in variant.fields}
 
 
 def _print_dry_run(variant: Variant, inputs: dict, requested: str) -> None:
@@ -179,11 +76,14 @@ def _shorten(text: str) -> str:
 
 def markdown_table() -> str:
     rows = ["| node | fal endpoint | inputs | price on fal | other providers (model) |", "|---|---|---|---|---|"]
-    for v in CATALOG:
+    for v in CATALOG + GENERATED:
         inputs = ", ".join(f"`{f.name}`" + ("*" if f.required else "") for f in v.fields)
         others = ", ".join(f"{registry.title(o.provider)} (`{o.model}`)" for o in v.offers) or "–"
-        rows.append(f"| {v.display_name} | `{v.endpoint.removeprefix('fal-ai/kling-video/')}` | {inputs} | "
-                    f"{v.price.describe()} | {others} |")
+        if not v.endpoint:  # served by Kling's own API only: its price is the offer's
+            others = ", ".join(f"{registry.title(o.provider)} (`{o.model}`, {o.price.describe()})" for o in v.offers)
+        endpoint = f"`{v.endpoint.removeprefix('fal-ai/kling-video/')}`" if v.endpoint else "– (not on fal)"
+        rows.append(f"| {v.display_name} | {endpoint} | {inputs} | "
+                    f"{v.price.describe() if v.endpoint else '–'} | {others} |")
     return "\n".join(rows)
 
 
@@ -239,16 +139,20 @@ def main(argv=None) -> int:
                             "(README: Adding a new Kling model)")
     schema.add_argument("file", help="endpoints.d.ts of @fal-ai/client, a text in its form, or an OpenAPI JSON")
     schema.add_argument("endpoint_id", help="e.g. fal-ai/kling-video/v2.6/pro/image-to-video")
-    for variant in CATALOG:
-        _add_variant(sub, variant)
+    batch_command.add_parser(sub)
+    for variant in CATALOG + GENERATED:
+        add_variant(sub, variant)
     args = parser.parse_args(argv)
     if args.command == "list":
-        for v in CATALOG:
-            print(f"{v.key:20} {', '.join(v.aliases):4} {v.display_name:42} {v.endpoint}")
+        for v in CATALOG + GENERATED:
+            print(f"{v.key:20} {', '.join(v.aliases):4} {v.display_name:42} "
+                  f"{v.endpoint or ', '.join(f'{o.provider}: {o.model}' for o in v.offers)}")
         return 0
     if args.command == "table":
         print(providers_table() if args.providers else markdown_table())
         return 0
+    if args.command == "batch":
+        return batch_command.main(args)
     if args.command == "schema-import":
         from ..devtools import schema_import
         return schema_import.main([args.file, args.endpoint_id])
@@ -263,7 +167,7 @@ def main(argv=None) -> int:
     try:
         # Every setting first, dry run included: they shape the request a dry run shows (what goes inline).
         settings.check_all()
-        inputs = _inputs(args, variant)
+        inputs = cli_inputs(args, variant)
         if args.dry_run:
             _print_dry_run(variant, inputs, args.provider)
             return 0

@@ -11,11 +11,12 @@ from comfy_api.latest import ComfyExtension, InputImpl, io, ui
 
 from . import jobs_routes, keys_routes, price_route
 from .sockets import CAMERA, CATEGORY, DYNAMIC_MASKS, ELEMENTS, SHOTS
+from . import audio_in
 from .video_in import plain_inputs
 from ..providers import registry, select
 from ..core import settings
 from ..catalog import CATALOG, Field, Variant
-from ..catalog.kling_only import EXTEND
+from ..catalog.kling_only import EXTEND, GENERATED
 from ..core.errors import Interrupted
 from ..jobs.extend import prepare_node as prepare_extend
 from ..jobs.generate import generate
@@ -188,6 +189,8 @@ def make_node(variant: Variant, prepare_fn=prepare) -> type[io.ComfyNode]:
         values = await asyncio.to_thread(kind.decoder, done.path, all_frames="frames" in kind.outputs
                                          and frames_consumed(cls.hidden.dynprompt, node_id),
                                          request_id=done.request_id)
+        if "audio" in values:  # an audio file decoded whole: a later node may be sent its URL (audio_in.py)
+            audio_in.remember(values["audio"], done.path)
         values["info"] = info + f" | {OUTPUT_SUBFOLDER}/{done.path.name}"
         progress(Update("done", f"done: est. {prepared.cost}", 1.0, done.request_id))
         preview = None
@@ -206,8 +209,9 @@ def make_node(variant: Variant, prepare_fn=prepare) -> type[io.ComfyNode]:
     })
 
 
+# Kling-only variants that need nothing beyond their fields come from their entries, as catalog ones do;
 # Kling Extend: a VIDEO in, Kling's id for it found in the journal (jobs/extend.py).
-NODES = [make_node(v) for v in CATALOG] + [make_node(EXTEND, prepare_extend)]
+NODES = [make_node(v) for v in CATALOG + GENERATED] + [make_node(EXTEND, prepare_extend)]
 
 
 def register_routes() -> None:

@@ -3,8 +3,9 @@ whole video as MP4/MOV, else a PendingVideo that re-encodes it as H.264 MP4 when
 
 VIDEO objects are recognised by their methods, not their classes, so every form the hosts hand over works:
 core Load Video's VideoFromFile (0.33's Video Slice trims one without touching its file), Create Video's
-VideoFromComponents, and other packs' VideoInput subclasses. AUDIO needs nothing here: any mapping with
-`waveform` and `sample_rate` is already plain data (VideoHelperSuite's LazyAudioMap too).
+VideoFromComponents, and other packs' VideoInput subclasses. AUDIO is already plain data (any mapping with
+`waveform` and `sample_rate`, VideoHelperSuite's LazyAudioMap too); an AUDIO that is unchanged output of one of
+the pack's audio results is recognised by audio_in.py.
 """
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ import os
 from typing import Any, Optional
 
 from ..jobs.lineage import passable_url
+from .audio_in import saved_audio
 from ..media_in.media import PendingVideo, SavedResult
 
 
 def plain_inputs(inputs: dict, pass_urls: bool = True) -> dict:
     """The node's inputs with every VIDEO (also inside the structures helper nodes build, e.g. an element's
     video) replaced by plain data; everything else is passed on as it is. With `pass_urls`, a video file the
-    pack itself downloaded comes with the provider's URL for it (a SavedResult), so a provider that takes URLs
-    is sent the URL instead of the file."""
+    pack itself downloaded comes with the provider's URL for it (a SavedResult), and so does an AUDIO that is
+    an audio result of the pack's, unchanged (a SavedAudio), so a provider that takes URLs is sent the URL
+    instead of the file."""
     return {name: _plain(value, pass_urls) for name, value in inputs.items()}
 
 
@@ -31,6 +34,8 @@ def _plain(value: Any, pass_urls: bool) -> Any:
     # lazy (VideoHelperSuite's AUDIO decodes on first access).
     if type(value) is list:
         return [_plain(v, pass_urls) for v in value]
+    if pass_urls and type(value) is dict and "waveform" in value:
+        return saved_audio(value) or value
     if type(value) is dict:
         return {k: _plain(v, pass_urls) for k, v in value.items()}
     return value

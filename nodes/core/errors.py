@@ -72,10 +72,12 @@ class ProviderError(KlingError):
     """The provider answered with an error (or not at all)."""
 
     def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None,
-                 retryable: bool = False):
+                 retryable: bool = False, throttled: bool = False):
         self.status = status
         self.request_id = request_id
         self.retryable = retryable
+        # The provider said "too many requests" (429, Kling's 1302/1303): nothing was made, later may work.
+        self.throttled = throttled
         super().__init__(message)
 
 

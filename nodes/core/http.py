@@ -13,6 +13,7 @@ import os
 import random
 import ssl
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Optional
@@ -24,6 +25,10 @@ from .errors import ProviderError, scrub
 log = logging.getLogger("kling_video")
 
 USER_AGENT = "comfyui-kling-video/0.1"
+
+# Who hears of a provider's "too many requests" (429, with its Retry-After in seconds or None) while the
+# current task sends: a batch slows all its jobs down, instead of each job retrying on its own at full rate.
+on_throttle: ContextVar[Optional[Callable[[Optional[float]], None]]] = ContextVar("kling_on_throttle", default=None)
 
 
 @lru_cache(maxsize=1)
@@ -138,8 +143,14 @@ async def send(session: aiohttp.ClientSession, method: str, url: str, *, headers
                                         "accepted it", status=answer.status)
             else:
                 last = error_from_answer(answer, what)
-                if (answer.status not in _RETRY_STATUS or (retry.unsent_only and not _created_nothing(answer))
-                        or (final is not None and final(answer))):
+                if final is not None and final(answer):
+                    raise last
+                if answer.status == 429:
+                    last.throttled = True
+                    listener = on_throttle.get()
+                    if listener is not None:
+                        listener(retry_after_seconds(answer.headers))
+                if answer.status not in _RETRY_STATUS or (retry.unsent_only and not _created_nothing(answer)):
                     raise last
             retry_after = retry_after_seconds(answer.headers)
         if attempt + 1 < retry.attempts:

@@ -7,6 +7,8 @@ paying again. The spend log and the cap beside it are spend.py's (`journal.spend
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
 import json
 import logging
@@ -20,6 +22,9 @@ from .spend import SpendLog
 from .states import STATES
 
 log = logging.getLogger("kling_video")
+
+# Apart from the default executor (which encodes media), so a write never waits behind an encode.
+_WRITER = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="kling-journal")
 
 
 class Journal:
@@ -51,6 +56,16 @@ class Journal:
 
     def update(self, key: str, **changes) -> dict:
         return self.put(key, {**(self.get(key) or {}), **changes})
+
+    async def update_off_loop(self, key: str, then=None, **changes) -> None:
+        """update() (then `then()`, in the same step) on the journal's own threads: each write fsyncs, and with
+        dozens of jobs in flight, writes on the event loop stall them all. Once asked, the write happens even
+        if the caller is cancelled (a request id must never be lost to a Ctrl-C)."""
+        def write() -> None:
+            self.update(key, **changes)
+            if then is not None:
+                then()
+        await asyncio.shield(asyncio.get_running_loop().run_in_executor(_WRITER, write))
 
     def all(self) -> list[dict]:
         """Every readable record, newest first (for listings)."""

@@ -134,7 +134,7 @@ class Job:
                     if isinstance(final, Failed):
                         raise await self._failure(queue, final)
                     result = await self._guard(queue.result(self.handle, final), queue)
-                    self._record(state=JobState.COMPLETED, result=result)
+                    await self._record_off_loop(state=JobState.COMPLETED, result=result)
                 path, facts = None, {}
                 if self.kind.is_file:
                     url = module.output_url(result, self.kind.name)
@@ -143,8 +143,8 @@ class Job:
                     facts = await asyncio.to_thread(saved_facts, path, url, self.prepared.provider)
                 # A result that carried the video itself (Vercel's base64 form) keeps it only until it is on disk:
                 # every later read of the journal (cache hits, the jobs panel) would parse megabytes.
-                self._record(state=JobState.DOWNLOADED, path=str(path) if path else None,
-                             result=without_inline_media(result) if path else result, **facts)
+                await self._record_off_loop(state=JobState.DOWNLOADED, path=str(path) if path else None,
+                                            result=without_inline_media(result) if path else result, **facts)
             except JobFailed as exc:
                 self._record(state=JobState.FAILED, error=str(exc))
                 raise
@@ -157,7 +157,8 @@ class Job:
         # The id of the attempt in flight, not of a new one: that is what the provider knows the job by.
         self.handle = await queue.recover(self.prepared.model, submit_id(self.key, self.attempt))
         if self.handle:
-            self._record(state=JobState.SUBMITTED, request_id=self.handle.request_id, handle_data=self.handle.data)
+            await self._record_off_loop(state=JobState.SUBMITTED, request_id=self.handle.request_id,
+                                        handle_data=self.handle.data)
             self._set_phase("queued", f"found the job of the cut-off submit at {self.who}: "
                                       f"{self.handle.request_id} (no new charge)", 0.02)
         elif registry.info(self.prepared.provider).idempotent_submit and self.may_submit:
@@ -191,14 +192,16 @@ class Job:
         self._record(state=JobState.PENDING, provider=self.prepared.provider, endpoint=self.prepared.model,
                      variant=self.variant.key, cost=str(self.prepared.cost), price=self.prepared.cost.usd,
                      created=now_iso(), attempt=self.attempt, request_id=None, handle_data=None, result=None,
-                     path=None, error=None)
+                     path=None, error=None, throttled=None)
         settle = self.journal.spend.settle if self.journal and not resend else (lambda rid, spend: None)
         try:
             # The submit is not interruptible half-way: once sent, we must learn its request id.
             self.handle = await queue.submit(self.prepared.model, body, submit_id(self.key, self.attempt))
         except ProviderError as exc:
             if exc.status is not None and exc.status >= 400:
-                self._record(state=JobState.FAILED, error=str(exc))  # the provider refused it: no job exists
+                # The provider refused it: no job exists. A refusal for "too many" is marked, so a batch run
+                # again sends it instead of counting it among the failed.
+                self._record(state=JobState.FAILED, error=str(exc), throttled=exc.throttled or None)
                 settle(reservation, None)
             else:  # the answer was lost: the job may exist and be billed, so the cap keeps counting it
                 settle(reservation, self._spend(None))
@@ -206,8 +209,10 @@ class Job:
         except BaseException:
             settle(reservation, self._spend(None))
             raise
-        self._record(state=JobState.SUBMITTED, request_id=self.handle.request_id, handle_data=self.handle.data)
-        settle(reservation, self._spend(self.handle.request_id))
+        # The request id and the spend log's line in one step, off the event loop, whatever cancels us now.
+        spent = self._spend(self.handle.request_id)
+        await self._record_off_loop(state=JobState.SUBMITTED, request_id=self.handle.request_id,
+                                    handle_data=self.handle.data, then=lambda: settle(reservation, spent))
         log.info("kling-video: submitted %s as request %s (%s)", self.prepared.model,
                  self.handle.request_id, self.prepared.cost)
         self._set_phase("queued", "queued", 0.02)
@@ -245,6 +250,12 @@ class Job:
     def _record(self, **changes) -> None:
         if self.journal and self.key:
             self.journal.update(self.key, **changes)
+
+    async def _record_off_loop(self, then=None, **changes) -> None:
+        if self.journal and self.key:
+            await self.journal.update_off_loop(self.key, then, **changes)
+        elif then is not None:
+            then()
 
     # -- following the job ---------------------------------------------------------------------
     async def _follow(self, queue: Client) -> Completed | Failed:

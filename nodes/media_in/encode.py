@@ -19,7 +19,7 @@ from PIL import Image
 
 from ..catalog.schema import MediaLimits
 from ..core.errors import InputError
-from .media import Media, PendingVideo, SavedResult
+from .media import Media, PendingVideo, SavedAudio, SavedResult
 
 MIN_SIDE = 300
 MAX_ASPECT = 2.5
@@ -228,11 +228,14 @@ def encode_audio(audio, field: str, limits: MediaLimits = MediaLimits()) -> Medi
         w.setframerate(rate)
         w.writeframes(pcm.tobytes())
     data = buf.getvalue()
+    # The provider's own file for a SavedAudio, unless it is larger than the field takes.
+    url = audio.url if isinstance(audio, SavedAudio) and (limits.max_bytes is None
+                                                          or audio.size <= limits.max_bytes) else None
     if limits.max_bytes is None or len(data) <= limits.max_bytes:
-        return Media(data, "audio/wav", f"{field}.wav")
+        return Media(data, "audio/wav", f"{field}.wav", url=url)
     data = _mp3(pcm, rate)
     _check_bytes(len(data), limits, field)
-    return Media(data, "audio/mpeg", f"{field}.mp3")
+    return Media(data, "audio/mpeg", f"{field}.mp3", url=url)
 
 
 def _mp3(pcm: np.ndarray, rate: int) -> bytes:

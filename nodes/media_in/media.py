@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 
 @dataclass(frozen=True)
@@ -14,9 +15,10 @@ class Media:
     data: bytes
     mime: str
     name: str
-    # Where the provider that made these exact bytes still serves them: a provider that accepts URLs for the
-    # field is sent this instead of the bytes (no upload, a short body). Not part of equality or the digest:
-    # the request is the same whichever way the file travels.
+    # Where the provider that made these exact bytes still serves them (for an AUDIO, the audio file it was
+    # decoded from: SavedAudio): a provider that accepts URLs for the field is sent this instead of the bytes
+    # (no upload, a short body). Not part of equality or the digest: the request is the same whichever way the
+    # file travels.
     url: Optional[str] = field(default=None, compare=False)
 
     @property
@@ -48,3 +50,26 @@ class SavedResult:
 
     def __fspath__(self) -> str:
         return self.path
+
+
+@dataclass(frozen=True, eq=False)
+class SavedAudio(Mapping):
+    """An AUDIO that is the whole, unchanged decode of an audio file the pack downloaded (the adapter or the CLI
+    checked that; the journal says the provider's URL still serves the file, of `size` bytes). To every reader
+    it is still an AUDIO mapping; the encoder attaches the URL to the Media it encodes, whose bytes stay the
+    request's identity whichever way the sound travels."""
+    waveform: Any
+    sample_rate: int
+    url: str
+    size: int
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in ("waveform", "sample_rate"):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self):
+        return iter(("waveform", "sample_rate"))
+
+    def __len__(self) -> int:
+        return 2

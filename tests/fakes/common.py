@@ -17,6 +17,9 @@ test. Every fake has this public API, so one test can drive any provider::
         fake.clear_injections(), fake.video_bytes, fake.phase_of(id), fake.status_of(id),
         fake.wait_completed(id)
         fake.body_max_bytes            # a larger request body is answered 413 (BODY_LIMITS; None: any size)
+        fake.concurrency_limit         # None, or refuse a create while this many jobs are not done, in the
+                                       # provider's words (fal 429 + Retry-After, Kling 429/1303)
+        fake.in_flight(), fake.peak_in_flight()   # jobs not done yet: now, and the most at once
 
 A job lives by the wall clock: ``queue_seconds`` queued, ``progress_seconds`` running, then done (its video
 at ``/files/<file id>/output.mp4``, no auth, Range; fal's at its own paths). Each provider names those phases
@@ -387,6 +390,9 @@ class FakeServer:
         self.sse_ping_seconds = float(sse_ping_seconds)
         self.image_formats = dict(IMAGE_FORMATS)
         self.body_max_bytes: int | None = BODY_LIMITS.get(self.NAME)  # None: any size
+        # An account's concurrency limit: a create while this many jobs are not done is refused with the
+        # provider's "too many" answer (fal's 429, Kling's 1303); None: no limit (the default).
+        self.concurrency_limit: int | None = None
         self.next_outcome: Any = "ok"
         self.log = Log()
         self.jobs: dict[str, Job] = {}
@@ -569,6 +575,32 @@ class FakeServer:
 
     def events(self, name: str | None = None) -> list[dict]:
         return [e for e in self.log.snapshot() if "event" in e and (name is None or e["event"] == name)]
+
+    def in_flight(self) -> int:
+        """Jobs made and not done yet (queued or running), now."""
+        with self._lock:
+            now = time.monotonic()
+            return sum(1 for job in self.jobs.values() if self._phase(job, now) != DONE)
+
+    def peak_in_flight(self) -> int:
+        """The most jobs made and not done yet at one moment, over the fake's life."""
+        with self._lock:
+            now = time.monotonic()
+            for job in self.jobs.values():
+                self._phase(job, now)
+            # A job done at the moment another is made is not counted with it (-1 sorts first).
+            steps = sorted([(j.t_submit, 1) for j in self.jobs.values()]
+                           + [(j.t_completed, -1) for j in self.jobs.values() if j.t_completed is not None])
+        peak = running = 0
+        for _, step in steps:
+            running += step
+            peak = max(peak, running)
+        return peak
+
+    def _over_limit(self) -> bool:
+        """True when a new job would exceed ``concurrency_limit``. Call with ``self._lock`` held, in the same
+        step as the ``_new_job`` it guards, so that two creates at once cannot both slip under the limit."""
+        return self.concurrency_limit is not None and self.in_flight() >= self.concurrency_limit
 
     def phase_of(self, job_id: str) -> str:
         """"queued", "running" or "done" (whatever the outcome)."""

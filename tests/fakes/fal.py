@@ -1169,7 +1169,8 @@ class FakeFal(FakeServer):
     ``schemas``/``rules``/``outputs`` (copies, editable per test), ``upload_max_bytes`` (simple uploads and
     signed PUTs; 100 MiB, fal-client's multipart threshold), ``multipart_min_part`` (every part but the last,
     5 MiB as on S3-like stores), ``body_max_bytes`` (a queue submit over it is answered 413; 3 MB, see
-    :data:`fakes.common.BODY_LIMITS`).
+    :data:`fakes.common.BODY_LIMITS`), ``concurrency_limit`` (see :class:`fakes.common.FakeServer`; answered 429
+    ``{"detail": "Concurrency limit exceeded: ..."}`` with ``Retry-After: concurrency_retry_after``).
 
     Injectable ops (``inject``): the queue's "submit", "status", "stream", "result", "cancel", the CDN's
     "file", and the storage's "token", "upload", "multipart", "part", "complete", "initiate", "put". An
@@ -1206,6 +1207,7 @@ class FakeFal(FakeServer):
         self.upload_max_bytes = 100 * 1024 * 1024
         self.multipart_min_part = 5 * 1024 * 1024
         self.forbid = False
+        self.concurrency_retry_after = 1  # the Retry-After (seconds) of a 429 over concurrency_limit
         self.prices = copy.deepcopy(PRICES)  # the pricing index, editable per test
         self.pricing_page_size = PRICING_MAX_IDS  # prices per page of /v1/models/pricing (then next_cursor)
         # fal's docs: a running request only receives a cancel signal and "the model app decides". True: a
@@ -1489,9 +1491,14 @@ class FakeFal(FakeServer):
         lines = [{"message": x, "level": "INFO"} if isinstance(x, str) else
                  {"message": x["message"], "level": x.get("level", "INFO")} for x in self.logs]
         kind = self.outputs.get(endpoint, "video")
-        job = self._new_job(str(uuid.uuid4()), body, endpoint=endpoint, app="/".join(endpoint.split("/")[:2]),
-                            start_position=self.queue_position, log_lines=lines, kind=kind,
-                            voice_id=f"voice_{uuid.uuid4().hex[:20]}" if kind == "voice" else None)
+        with self._lock:
+            if self._over_limit():  # reference §1.8.3: "429: concurrency limit exceeded", {"detail": ...}
+                return self._json(429, {"detail": f"Concurrency limit exceeded: {self.concurrency_limit} requests "
+                                                  "of this account are already running"},
+                                  {"Retry-After": str(self.concurrency_retry_after)})
+            job = self._new_job(str(uuid.uuid4()), body, endpoint=endpoint, app="/".join(endpoint.split("/")[:2]),
+                                start_position=self.queue_position, log_lines=lines, kind=kind,
+                                voice_id=f"voice_{uuid.uuid4().hex[:20]}" if kind == "voice" else None)
         rid = job.request_id
         entry["request_id"] = rid
         answer = {"status": IN_QUEUE, "request_id": rid, **self._urls(job),

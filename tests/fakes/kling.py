@@ -14,10 +14,16 @@ Routes (``Authorization: Bearer <JWT>`` on the API routes)::
     POST /v1/videos/video-extend                      op "submit"
     POST /v1/videos/multi-image2video                 op "submit"
     POST /v1/videos/avatar/image2video                op "submit"
-    GET  /v1/videos/{image2video|text2video|multi-image2video|avatar/image2video|video-extend}/{id}
+    POST /v1/videos/{motion-control|lip-sync}         op "submit"  (fakes/kling_tasks.py)
+    POST /v1/videos/omni-video                        op "submit"  (fakes/kling_omni.py)
+    GET  /v1/videos/{image2video|...|motion-control|lip-sync}/{id}
                                                       op "status"  id: the task_id, or your
                                                       external_task_id
     GET  /files/<file id>/output.mp4                  op "file"    the result video; no auth; Range
+    POST /{text-to-video|image-to-video}/kling-3.0-turbo, GET /tasks?task_ids=<id>
+                                                      Kling 3.0 Turbo (fakes/kling_turbo.py)
+    POST /v1/audio/{text-to-audio|video-to-audio}, GET .../{id}, GET /files/<file id>/output.{wav,mp3}
+                                                      the audio tasks (fakes/kling_audio.py)
 
 Kling documents no cancel endpoint, so there is none here. The list query (``GET /v1/videos/image2video?
 pageNum=..``) is not implemented. ``callback_url`` is checked and stored, never called.
@@ -56,7 +62,8 @@ Kling 3.0 native 4K (research16.md §3.2, third party only: one-api's price rule
 ``mode`` "4k" on text2video/image2video, ``kling-v3`` only. Kling 2.6 ``std`` is "720P, silent video only": sound
 "on" and ``image_tail`` need ``pro`` (docs.apimart.ai, docs.unifically.com; third party).
 
-Knobs: ``access_key``, ``secret_key``, ``no_credits``, ``clock_skew``, ``image_formats``.
+Knobs: ``access_key``, ``secret_key``, ``no_credits``, ``clock_skew``, ``image_formats``,
+``concurrency_limit`` (429/1303 for a task submitted while that many are not done; no Retry-After).
 """
 from __future__ import annotations
 
@@ -73,6 +80,11 @@ from typing import Any
 
 from .common import (DEFAULT_VIDEO, DONE, FILE_ROUTE, QUEUED, RUNNING, C, E, FakeServer, Issue, R, S, check_fields,
                      b64decode_strict, js_type, kling_image_issues, numeric_id)
+from .kling_omni import OMNI, omni_issues, omni_model
+from .kling_tasks import (LIP_SYNC, LIP_SYNC_MODEL, MOTION, MOTION_DEFAULT_MODEL, lip_sync_fields, lip_sync_issues,
+                          motion_fields, motion_issues)
+from .kling_audio import AUDIO_ROUTES, AudioRoutes
+from .kling_turbo import TURBO_ROUTES, TurboRoutes
 
 MODELS = ["kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master",
           "kling-v2-5-turbo", "kling-v2-6", "kling-v3"]
@@ -81,7 +93,8 @@ SOUND_MODELS = {"kling-v2-6", "kling-v3"}   # "sound: v2.6+ only"; voice_list "v
 V3_ONLY = ("multi_shot", "shot_type", "multi_prompt", "element_list")
 CAMERA_TYPES = ["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"]
 AXES = ["horizontal", "vertical", "pan", "tilt", "roll", "zoom"]
-ENDPOINTS = ("image2video", "text2video", "multi-image2video", "avatar/image2video", "video-extend")
+ENDPOINTS = ("image2video", "text2video", "multi-image2video", "avatar/image2video", "video-extend", "motion-control",
+             "lip-sync", "omni-video")
 EXTEND = "video-extend"
 MULTI_IMAGE = "multi-image2video"
 MULTI_IMAGE_MODEL = "kling-v1-6"   # "currently only kling-v1-6 is supported"
@@ -110,16 +123,18 @@ def _callback(v: Any, path: str) -> list[Issue]:
     return [] if re.match(r"^https?://[^/\s]+", v) else [Issue(path, "value", "must be an http(s) URL")]
 
 
-class FakeKling(FakeServer):
+class FakeKling(AudioRoutes, TurboRoutes, FakeServer):
     NAME = "FakeKling"
     OPS = ("submit", "status", "file")
     CREATE_OPS = ("submit",)
     ROUTES = [
         ("submit", ("POST",), re.compile(r"^/v1/videos/(?P<endpoint>image2video|text2video|multi-image2video"
-                                         r"|avatar/image2video|video-extend)$")),
+                                         r"|avatar/image2video|video-extend|motion-control|lip-sync|omni-video)$")),
         ("status", ("GET",), re.compile(r"^/v1/videos/(?P<endpoint>image2video|text2video|multi-image2video"
-                                        r"|avatar/image2video|video-extend)"
+                                        r"|avatar/image2video|video-extend|motion-control|lip-sync|omni-video)"
                                         r"/(?P<tid>[^/]+)$")),
+        *TURBO_ROUTES,  # Kling 3.0 Turbo: fakes/kling_turbo.py
+        *AUDIO_ROUTES,  # /v1/audio: fakes/kling_audio.py
         FILE_ROUTE,
     ]
 
@@ -239,6 +254,10 @@ class FakeKling(FakeServer):
                     "prompt": R(S(min_length=1, max_length=2500)), "negative_prompt": S(max_length=2500),
                     "mode": E("std", "pro"), "duration": E("5", "10"), "aspect_ratio": E("16:9", "9:16", "1:1"),
                     "callback_url": C(_callback), "external_task_id": S(min_length=1)}
+        if endpoint == MOTION:
+            return motion_fields(self._check_image, _callback)
+        if endpoint == LIP_SYNC:
+            return lip_sync_fields(_sound_issues, _callback)
         if endpoint == AVATAR:
             return {"image": R(img), "audio_id": S(min_length=1), "sound_file": C(_sound_issues),
                     "prompt": S(max_length=2500), "mode": E("std", "pro"), "callback_url": C(_callback),
@@ -283,6 +302,8 @@ class FakeKling(FakeServer):
     def validate(self, body: Any, endpoint: str) -> list[Issue]:
         if not isinstance(body, dict):
             return [Issue("", "type", f"Expected object, received {js_type(body)}")]
+        if endpoint == OMNI:
+            return omni_issues(body, self._check_image, _callback)
         issues = check_fields(self.body_fields(endpoint), body)
         if endpoint == AVATAR and not issues:
             if ("audio_id" in body) == ("sound_file" in body):
@@ -290,7 +311,11 @@ class FakeKling(FakeServer):
             elif "audio_id" in body:
                 issues.append(Issue("audio_id", "value", f"audio {body['audio_id']!r} was not generated by this "
                                                          "account in the last 30 days"))
-        if issues or endpoint in (EXTEND, MULTI_IMAGE, AVATAR):
+        if endpoint == MOTION and not issues:
+            issues.extend(motion_issues(body))
+        if endpoint == LIP_SYNC and not issues:
+            issues.extend(lip_sync_issues(body, lambda video_id: self.video(video_id) is not None))
+        if issues or endpoint in (EXTEND, MULTI_IMAGE, AVATAR, MOTION, LIP_SYNC):
             return issues
         model = body.get("model_name", DEFAULT_MODEL)
         customized = body.get("multi_shot") and body.get("shot_type") == "customize" and body.get("multi_prompt")
@@ -381,6 +406,10 @@ class FakeKling(FakeServer):
         ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json" or not isinstance(body, dict):
             return self._err(400, 1200, "Invalid request: the body must be a JSON object (application/json)")
+        if "turbo" in params:
+            return await self._turbo_submit(request, params, entry)
+        if "audio" in params:
+            return await self._audio_submit(request, params, entry)
         endpoint = params["endpoint"]
         issues = await self._offload(self.validate, body, endpoint)
         if issues:
@@ -395,16 +424,34 @@ class FakeKling(FakeServer):
                 if refused:
                     return self._err(400, 1201, refused)
                 model, mode, seconds = source["model"], source["mode"], source["seconds"] + EXTEND_SECONDS
+            elif endpoint == OMNI:
+                model, mode, seconds = omni_model(body)
             else:
-                default = {MULTI_IMAGE: MULTI_IMAGE_MODEL, AVATAR: AVATAR_MODEL}.get(endpoint, DEFAULT_MODEL)
+                default = {MULTI_IMAGE: MULTI_IMAGE_MODEL, AVATAR: AVATAR_MODEL,
+                           MOTION: MOTION_DEFAULT_MODEL, LIP_SYNC: LIP_SYNC_MODEL}.get(endpoint, DEFAULT_MODEL)
                 model, mode = body.get("model_name", default), body.get("mode", "std")
                 seconds = _wav_seconds(body["sound_file"]) if endpoint == AVATAR else None
                 seconds = seconds or float(body.get("duration", "5"))
-            job = self._new_job(numeric_id(), body, model=model, endpoint=endpoint,
-                                extra={"external_task_id": ext, "video_id": str(uuid.uuid4()), "mode": mode,
-                                       "seconds": seconds})
-            if ext is not None:
-                self._external[ext] = job.id
+            job = self._create(body, ext, model=model, endpoint=endpoint,
+                               extra={"external_task_id": ext, "video_id": str(uuid.uuid4()), "mode": mode,
+                                      "seconds": seconds})
+        return self._created(entry, job, ext)
+
+    def _create(self, body: dict, ext, **job):
+        """A new task (under the lock), or None when the account's limit is reached (reference §5 error codes:
+        429 / 1303, concurrency or resource-pack limit)."""
+        if self._over_limit():
+            return None
+        created = self._new_job(numeric_id(), body, **job)
+        if ext is not None:
+            self._external[ext] = created.id
+        return created
+
+    def _created(self, entry: dict, job, ext):
+        """The create's answer: the task, or 1303 when _create made none."""
+        if job is None:
+            return self._err(429, 1303, f"Parallel task over resource pack limit: {self.concurrency_limit} tasks "
+                                        "of this account are processing")
         entry["request_id"] = job.id
         ms = int(job.wall_submit * 1000)
         return self._json(200, {"code": 0, "message": "success", "request_id": str(uuid.uuid4()),
@@ -428,6 +475,10 @@ class FakeKling(FakeServer):
         denied = self._auth(request, entry)
         if denied:
             return denied
+        if "tid" not in params:
+            return self._turbo_status(request, entry)
+        if "audio" in params:
+            return self._audio_status(params)
         tid = params["tid"]
         with self._lock:
             job = self.jobs.get(tid) or self.jobs.get(self._external.get(tid, ""))

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from ...providers import registry
 from ...catalog import CATALOG, Field, Variant
-from ...catalog.kling_only import KLING_ONLY
+from ...catalog.kling_only import GENERATED, KLING_ONLY
 from ...media_in.encode import MAX_ASPECT, MAX_BYTES, MIN_SIDE
 from .node_schemas import ROOT, NodeDef, Socket, read_nodes
 
@@ -168,7 +168,7 @@ def example_command(variant: Variant) -> str:
 
 def _variant_page(node: NodeDef, variant: Variant, nodes: dict) -> list[str]:
     aliases = "".join(f" (or `{a}`)" for a in variant.aliases)
-    in_cli = variant in CATALOG  # a Kling-only variant (catalog/kling_only.py) has a node, no sub-command
+    in_cli = variant in CATALOG + GENERATED  # Kling Extend has a node, no sub-command
     lines = [f"# {node.display_name}", "", _prose(variant.description), "",
              f"- node id: `{node.node_id}`; menu: {node.category}"]
     lines += [f"- fal endpoint: `{variant.endpoint}`"] * bool(variant.endpoint)

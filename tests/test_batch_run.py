@@ -122,3 +122,54 @@ def test_ctrl_c_stops_new_submits_and_lets_running_jobs_finish(fal, tmp_path):
     r = batch(manifest, "--concurrency", "2", env=env)
     assert r.returncode == 0, r.stderr
     assert len(finished(tmp_path / "jobs_outputs")) == 6 and len(accepted(fal)) == len(fal.jobs) == 6
+
+
+def test_a_locked_account_stops_its_provider_after_one_refusal(fal, tmp_path):
+    """fal's 403 "User is locked" (no balance) would refuse every job alike: the first refusal stops the
+    lane, and the rest are "not run", not sent."""
+    fal.forbid = True
+    manifest = write_jsonl(tmp_path / "jobs.jsonl", shots(4))
+    r = batch(manifest, "--concurrency", "1", env=environ(tmp_path / "home", fal))
+    assert r.returncode == 1, r.stderr
+    rows = results(tmp_path / "jobs_outputs" / "results.jsonl")
+    assert [row["status"] for row in rows] == ["failed", "not run", "not run", "not run"]
+    assert "403" in rows[0]["error"] and "refused an earlier job" in rows[1]["error"]
+    assert len(fal.submits()) == 1 and not fal.jobs
+
+
+def test_on_a_terminal_one_bar_with_the_counts_in_a_log_one_line_per_job(fal, tmp_path):
+    """The display the issue asks for: on a terminal (a real pty) tqdm's bar with done / running / queued /
+    failed, the spend and the time left; in a pipe, a plain line per finished job and no bar."""
+    import os
+    import pty
+    import subprocess
+    from batch_support import command
+    manifest = write_jsonl(tmp_path / "jobs.jsonl", shots(3))
+    import fcntl
+    import struct
+    import termios
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # the classic 80 columns
+    proc = subprocess.Popen(command(manifest, "--concurrency", "2"), env=environ(tmp_path / "home", fal),
+                            stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert proc.wait(timeout=60) == 0
+    text = shown.decode(errors="replace")
+    last = [part for part in text.split("\r") if "done 3/3" in part][-1]
+    # The bar, redrawn in place, whole within 80 columns: counts, spend and time left.
+    assert last.startswith("|████████| done 3/3 · running 0 · queued 0 · failed 0 · $2.10 · 00:00 left"), last
+    assert "s0 (line 1) done: fal.ai request" in text
+    piped = batch(manifest, "--concurrency", "2", env=environ(tmp_path / "home2", fal))
+    assert piped.returncode == 0 and "\r" not in piped.stderr and "|" not in piped.stderr.split("\n")[-2]
+    assert [line.split(" (")[0] for line in piped.stderr.splitlines() if " done: fal.ai request " in line] \
+        and sum(" done: fal.ai request " in line for line in piped.stderr.splitlines()) == 3

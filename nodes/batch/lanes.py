@@ -35,6 +35,7 @@ class Lane:
         self.resume_at = 0.0
         self.last_throttle = float("-inf")
         self.throttles = 0
+        self.stopped = ""               # why this provider gets no more jobs (a rejected key, no credit)
         self._changed = asyncio.Event()
 
     async def enter(self) -> None:

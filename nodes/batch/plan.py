@@ -32,7 +32,7 @@ class Planned:
     provider: str
     key: str            # the request hash: the journal's key of this job
     cost: Cost
-    keyless: bool = False   # dry run only: no key is set for any provider of the variant, so priced on this one
+    keyless: bool = False   # dry run only: no key is set for this provider (chosen, or the first when none has one)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -138,7 +138,6 @@ def prepare_line(line: Line, base: Path, *, dry_run: bool = False) -> tuple[Plan
         raise LineError(line.number, _field_of(str(exc), variant), rule) from None
     for f in variant.fields:
         setattr(args, f.name, _rebase(f.kind, getattr(args, f.name), base))
-    keyless = False
     try:
         provider = select.choose(variant, line.provider)
     except InputError as exc:
@@ -146,7 +145,8 @@ def prepare_line(line: Line, base: Path, *, dry_run: bool = False) -> tuple[Plan
     except MissingCredentials as exc:
         if not dry_run:
             raise LineError(line.number, "provider", str(exc)) from None
-        provider, keyless = variant.providers[0], True
+        provider = variant.providers[0]
+    keyless = dry_run and not select.has_credentials(provider)
     try:
         prepared = prepare(variant, load_inputs(args, variant), provider)
     except LineError:

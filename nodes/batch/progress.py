@@ -22,15 +22,15 @@ class BatchDisplay(Display):
         self.batch = batch
 
     def start(self) -> None:
-        # tqdm's time left comes from the finished jobs' rate: the "estimated time left" of a batch.
-        self.bar = progress_bar(self.stream, len(self.batch.jobs),
-                                "{n_fmt}/{total_fmt} |{bar:20}| {desc} [{elapsed}, {remaining} left]")
+        # tqdm's time left comes from the finished jobs' rate: the "estimated time left" of a batch. A short
+        # bar and short words, so all of it fits in 80 columns (tqdm cuts the line at the terminal's width).
+        self.bar = progress_bar(self.stream, len(self.batch.jobs), "|{bar:8}| {desc} · {remaining} left")
         self.refresh()
 
     def status(self) -> str:
         b = self.batch
-        return (f"done {b.count(*FINISHED)} · running {b.running} · queued {b.queued} · "
-                f"failed {b.count('failed', 'failed earlier')} · spent ${b.spent:.2f}")
+        return (f"done {b.count(*FINISHED)}/{len(b.jobs)} · running {b.running} · queued {b.queued} · "
+                f"failed {b.count('failed', 'failed earlier', 'cut off')} · ${b.spent:.2f}")
 
     def refresh(self) -> None:
         if self.bar is not None:
@@ -42,7 +42,7 @@ class BatchDisplay(Display):
                 self.bar.refresh()
         elif time.monotonic() - self.said_at >= PLAIN_EVERY:
             self.said_at = time.monotonic()
-            self.say(f"[{len(self.batch.outcomes)}/{len(self.batch.jobs)}] {self.status()}")
+            self.say(self.status() + " spent")
 
     def outcome(self, o: Outcome) -> None:
         where = f" → {o.path}" if o.path else ""

@@ -9,6 +9,7 @@ provider refused for "too many" was never made, so it simply runs.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Callable, Optional
 
 from ..cli import output as cli_out
 from ..core import http, settings
-from ..core.errors import InputError, KlingError, MissingCredentials, ProviderError
+from ..core.errors import InputError, JobFailed, KlingError, MissingCredentials, ProviderError
 from ..jobs.generate import generate
 from ..jobs.journal import Journal
 from ..jobs.runner import Update
@@ -24,6 +25,8 @@ from ..jobs.spend import SpendCapReached
 from ..jobs.states import LIVE, JobState
 from .lanes import Lane
 from .plan import Planned, prepare_line
+
+log = logging.getLogger("kling_video")
 
 
 @dataclass
@@ -97,7 +100,7 @@ class Batch:
             for lane in self.lanes.values():  # what never started, said as such in results.jsonl
                 while lane.waiting:
                     self._finish(self._outcome(lane.waiting.popleft(), "not run",
-                                               error=self.stopping or "the batch was stopped"))
+                                               error=lane.stopped or self.stopping or "the batch was stopped"))
             for job in self.jobs:  # quit while in flight: the journal holds the request id
                 if job.line.id not in self.outcomes:
                     self._finish(self._outcome(job, "in flight", error="stopped while in flight: run the same "
@@ -105,9 +108,9 @@ class Batch:
         return [self.outcomes[job.line.id] for job in self.jobs if job.line.id in self.outcomes]
 
     async def _worker(self, lane: Lane) -> None:
-        while lane.waiting and not self.stopping:
+        while lane.waiting and not (self.stopping or lane.stopped):
             await lane.enter()
-            if not lane.waiting or self.stopping:
+            if not lane.waiting or self.stopping or lane.stopped:
                 lane.leave(False)
                 return
             job = lane.waiting.popleft()
@@ -116,6 +119,9 @@ class Batch:
                 outcome = await self._one(job, lane)
             except _TooMany:
                 lane.waiting.append(job)  # never made at the provider: it runs again when the lane has room
+            except Exception as exc:  # a fault in one job (ours or the machine's) must not stop the others
+                log.exception("kling-video: batch job %s failed", job.line.id)
+                outcome = self._outcome(job, "failed", error=f"{type(exc).__name__}: {exc}")
             finally:
                 lane.leave(outcome is not None and outcome.status in FINISHED)
             if outcome is not None:
@@ -143,6 +149,10 @@ class Batch:
             if exc.throttled:
                 self.claimed.discard(job.key)  # nothing was made: the next attempt is this run's to pay
                 raise _TooMany() from None
+            if (exc.status in (401, 402, 403) or exc.status == 429) and not isinstance(exc, JobFailed):
+                # The key or the account (no credit; Kling's 1100-1102 come as 429): every next job of this
+                # provider would be refused the same way, so none is sent.
+                lane.stopped = lane.stopped or f"not sent: {lane.provider} refused an earlier job ({exc})"
             return self._outcome(job, "failed", request_id=exc.request_id, error=str(exc))
         except SpendCapReached as exc:
             self.cap_reached = self.cap_reached or str(exc)
@@ -184,7 +194,7 @@ class Batch:
         if done.path is not None:
             path = self.out / f"{job.line.id}{done.path.suffix}"
             await asyncio.to_thread(cli_out.write, done.path, path)
-        status = "done" if paid_now else "cached" if state == JobState.DOWNLOADED else "reattached"
+        status = "done" if state not in LIVE else "cached" if state == JobState.DOWNLOADED else "reattached"
         return self._outcome(job, status, request_id=done.request_id, paid_now=paid_now,
                              path=str(path) if path else None)
 

@@ -193,7 +193,8 @@ def test_the_fake_serves_the_audio_files_once_done(kling):
 
 def test_tts_is_not_offered_on_kling():
     """Kling's TTS needs voice_language, and one voice id serves both languages (ComfyUI's nodes_kling.py maps
-    genshin_vindi2 to en and zh): the tts node, which has no language input, cannot say which to send."""
+    genshin_vindi2 to en and zh): the tts node, which has no language input, cannot say which to send. Kling's TTS
+    is a node of its own instead (kling-tts: test_kling_api_tts.py)."""
     assert variant("tts").providers == ("fal",)
     with pytest.raises(KlingError):
         select.choose(variant("tts"), "kling")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .fields import ASPECT, CFG, NEGATIVE, START, duration, image, prompt
+from .kling_voices import COMFY_SOURCE, LANGUAGES, TTS_VOICES
 from .schema import Field, Offer, Price, Variant
 
 # Kling bills in its own units (final_unit_deduction) and publishes no USD price we could find. ComfyUI's
@@ -93,5 +94,33 @@ TEXT_TO_AUDIO = Variant(
     description="Generate a sound effect from a prompt with Kling's own API; the result is an AUDIO.",
     offers=(Offer("kling", "text-to-audio", ("prompt", "duration"), T2A_PRICE, T2A_SOURCE),))
 
-GENERATED: tuple[Variant, ...] = (V26_STD_T2V, V26_STD_I2V, TEXT_TO_AUDIO)
+# Kling's text to speech: fal's tts node has no voice_language, and many voices speak both languages, so it is a
+# node of its own. Every source is a third party's: Kling's page is known only through copies and resellers.
+TTS_SOURCE = (
+    "third-party sources only: a scraped copy of Kling's apiReference/model/TTS page (m-macmini.tail568a50.ts.net/"
+    "youtube-automation/samples/kling-api/deep-extra/apiReference_model__TTS_sections.json: POST /v1/audio/tts "
+    "{text, voice_id, voice_language, voice_speed}, answered with task_result.audios[{id, url, duration}]); the "
+    "resellers' pages docs.kkiai.com, docs.fast-token.com and apidoc.cometapi.com (text at most 1000 characters, "
+    "voice_language zh|en and matching the voice, voice_speed 0.8-2.0 with one decimal; no external_task_id and no "
+    "query route); the SDK okaris/kling @ 80af2f82 (kling/models/audio.py TTSRequest, kling/api/audio.py: 'Returns "
+    f"immediately with audio in task_result'); the voices and their languages: {COMFY_SOURCE}")
+TTS_PRICE = Price(None, source=(
+    "not published anywhere we could read: Kling's price page is in no corpus, and Comfy-Org/docs pricing.mdx "
+    "lists no Kling text to speech"))
+TEXT_TO_SPEECH = Variant(
+    "kling-tts", "KlingVideo_KlingTextToSpeech", "Kling Text to Speech (Kling API)", "", (
+        Field("text", "text", required=True, default="", multiline=True, max_length=1000,
+              tooltip="What to say (at most 1000 characters)."),
+        Field("voice_id", "enum", required=True, default="genshin_vindi2", options=tuple(TTS_VOICES),
+              tooltip="One of Kling's preset voices; it must speak the chosen language."),
+        Field("voice_language", "enum", required=True, default="en", options=LANGUAGES,
+              tooltip="The language of the text: en or zh. Some voices speak only one of them."),
+        Field("voice_speed", "float", default=1.0, min=0.8, max=2.0, step=0.1,
+              tooltip="Speech rate: 0.8 to 2.0, in steps of 0.1."),
+    ), TTS_PRICE, family="audio", output="audio", source=TTS_SOURCE, typical_seconds=20, duration_field="",
+    description="Speak a text in English or Chinese with one of Kling's voices on Kling's own API; the result is "
+                "an AUDIO.",
+    offers=(Offer("kling", "tts", ("text", "voice_id", "voice_language", "voice_speed"), TTS_PRICE, TTS_SOURCE),))
+
+GENERATED: tuple[Variant, ...] = (V26_STD_T2V, V26_STD_I2V, TEXT_TO_AUDIO, TEXT_TO_SPEECH)
 KLING_ONLY: tuple[Variant, ...] = (EXTEND,) + GENERATED

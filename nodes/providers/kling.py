@@ -10,8 +10,8 @@ body carries no model_name or mode.
 
 Every /v1 create but lip sync's carries external_task_id = the journal hash: after a crash or a lost answer the
 job is looked up by it before anything is created again, so a paid job is never created twice. Lip sync documents
-no such id, and Kling 3.0 Turbo (kling_turbo.py, routes of its own) takes none: a lost answer there is never
-resent (findable()).
+no such id, and Kling 3.0 Turbo (kling_turbo.py, routes of its own) and text to speech (kling_audio.py, answered
+at once) take none: a lost answer there is never resent (findable()).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import time
 
 from ..core import http, keys
 from ..core.errors import MissingCredentials, ProviderError
-from .contract import Client, Completed, Failed, Handle, Queued, Running, Status
+from .contract import TERMINAL, Client, Completed, Failed, Handle, Queued, Running, Status
 from .credentials import env_base_url
 from .registry import info
 from .body_limits import RequestLimits, check_fits
@@ -129,7 +129,11 @@ def _path(task: str) -> str:
 
 def findable(model: str) -> bool:
     """Whether a job of this model can be looked up by our own id (external_task_id) after a lost answer."""
-    return not (turbo.serves(model) or tasks.is_lip_sync(model))
+    return not (turbo.serves(model) or tasks.is_lip_sync(model) or audio.synchronous(model))
+
+
+def _unfindable(model: str) -> str:
+    return "3.0 Turbo" if turbo.serves(model) else "text to speech" if audio.synchronous(model) else "lip sync"
 
 
 def extendable(model: str) -> bool:
@@ -203,6 +207,8 @@ class KlingClient(Client):
         task_id = (data.get("data") or {}).get("task_id")
         if not task_id:
             raise ProviderError(f"Kling create: no task_id in {str(data)[:300]}")
+        if audio.synchronous(task):  # the answer is the finished task: kept, as there is no route to ask again
+            return Handle(PROVIDER.name, model, str(task_id), {"task": task, "answer": data["data"]})
         return Handle(PROVIDER.name, model, str(task_id), {"task": task})
 
     async def _lookup(self, model: str, task: str, external_id: str):
@@ -220,7 +226,7 @@ class KlingClient(Client):
             # Returning None would tell the runner "proved never created" and it would send the create again.
             raise ProviderError(
                 "an earlier submit of this exact request was cut off before Kling answered, and Kling's "
-                f"{'3.0 Turbo' if turbo.serves(model) else 'lip sync'} API takes no id of ours to find that job by: "
+                f"{_unfindable(model)} API takes no id of ours to find that job by: "
                 "it may have started a paid job we cannot follow. "
                 "Check your Kling dashboard; to submit again anyway, raise `take` (the node's input, --take in "
                 "the CLI).")
@@ -232,6 +238,9 @@ class KlingClient(Client):
 
     async def status(self, handle: Handle) -> Status:
         task = handle.data.get("task", "image2video")
+        if audio.synchronous(task):
+            status = parse_status({"data": handle.data.get("answer") or {}})
+            return status if isinstance(status, TERMINAL) else Failed(audio.UNSETTLED)
         if task == turbo.TASK:
             return parse_status(await self._send("GET", base_url() + turbo.STATUS_PATH, f"Kling status of "
                                                  f"{handle.request_id}", params={"task_ids": handle.request_id}))

@@ -22,7 +22,7 @@ Routes (``Authorization: Bearer <JWT>`` on the API routes)::
     GET  /files/<file id>/output.mp4                  op "file"    the result video; no auth; Range
     POST /{text-to-video|image-to-video}/kling-3.0-turbo, GET /tasks?task_ids=<id>
                                                       Kling 3.0 Turbo (fakes/kling_turbo.py)
-    POST /v1/audio/{text-to-audio|video-to-audio}, GET .../{id}, GET /files/<file id>/output.{wav,mp3}
+    POST /v1/audio/{text-to-audio|video-to-audio|tts}, GET .../{id}, GET /files/<file id>/output.{wav,mp3}
                                                       the audio tasks (fakes/kling_audio.py)
 
 Kling documents no cancel endpoint, so there is none here. The list query (``GET /v1/videos/image2video?

@@ -13,6 +13,10 @@ under test::
                                                           bgm_prompt? (<= 200), asmr_mode? (bool),
                                                           external_task_id?, callback_url?}
     GET  /v1/audio/<task>/<id>              op "status"  id: the task_id, or your external_task_id
+    POST /v1/audio/tts                      op "submit"  {text (required, 1-1000 characters), voice_id (required),
+                                                          voice_language (required, zh | en), voice_speed? (a
+                                                          number 0.8-2.0 with at most one decimal)}: answered
+                                                          with the finished task; there is no query route
     GET  /files/<file id>/output.{wav,mp3}  op "file"    the result's audio (no auth; Range)
 
 Anything else in a body is refused with 400/1201 naming it. The create answer and the task are the /v1 envelope
@@ -20,6 +24,14 @@ Anything else in a body is refused with 400/1201 naming it. The create answer an
 [{id, url_mp3, url_wav, duration_mp3, duration_wav}]; video to audio adds task_result.videos [{id, url, duration}]
 (the fake's video bytes: "the video with its soundtrack"). The WAV lasts the requested duration (5 s for video
 to audio: the linked video is not fetched); the MP3 is a fixed short tone.
+
+Text to speech (third-party sources only: a scraped copy of Kling's apiReference/model/TTS page, the resellers
+docs.kkiai.com, docs.fast-token.com and apidoc.cometapi.com, the SDK's TTSRequest, "Returns immediately with audio
+in task_result") is synchronous: the create's answer is the task, "succeed" with task_result.audios [{id, url,
+duration}] (the url is the MP3 above) or "failed" (next_outcome), with no task_info: none of the sources takes an
+external_task_id, so it is refused like any other unknown field. A voice must speak the language ("Voice id not
+found", 1201, as CometAPI reports); the fake knows the few voices of TTS_VOICES (languages from ComfyUI 0.33.0's
+VOICES_CONFIG) and refuses the rest the same way.
 """
 from __future__ import annotations
 
@@ -32,15 +44,18 @@ import uuid
 import wave
 from typing import Any
 
-from .common import DONE, C, Issue, R, S, check_fields, numeric_id
+from .common import DONE, C, E, Issue, R, S, check_fields, numeric_id
 
 TEXT_TO_AUDIO = "text-to-audio"
 VIDEO_TO_AUDIO = "video-to-audio"
+TTS = "tts"
 AUDIO_ROUTES = [
-    ("submit", ("POST",), re.compile(r"^/v1/audio/(?P<audio>text-to-audio|video-to-audio)$")),
+    ("submit", ("POST",), re.compile(r"^/v1/audio/(?P<audio>text-to-audio|video-to-audio|tts)$")),
     ("status", ("GET",), re.compile(r"^/v1/audio/(?P<audio>text-to-audio|video-to-audio)/(?P<tid>[^/]+)$")),
 ]
 SECONDS = (3.0, 10.0)
+TTS_VOICES = {"genshin_vindi2": ("en", "zh"), "ai_kaiya": ("en", "zh"), "oversea_male1": ("en",),
+              "uk_man2": ("en",), "tiyuxi_xuedi": ("zh",), "mengwa-v1": ("zh",)}
 AUDIO_FILES = {"output.wav": "audio/wav", "output.mp3": "audio/mpeg"}
 
 
@@ -57,6 +72,9 @@ def _callback(v: Any, path: str) -> list[Issue]:
 
 
 def audio_fields(task: str) -> dict:
+    if task == TTS:
+        return {"text": R(S(min_length=1, max_length=1000)), "voice_id": R(S(min_length=1)),
+                "voice_language": R(E("zh", "en")), "voice_speed": {"type": "number", "ge": 0.8, "le": 2.0}}
     common = {"external_task_id": S(min_length=1), "callback_url": C(_callback)}
     if task == TEXT_TO_AUDIO:
         return {"prompt": R(S(min_length=1, max_length=200)),
@@ -72,7 +90,12 @@ def audio_issues(body: Any, task: str, made) -> list[Issue]:
     issues = check_fields(audio_fields(task), body)
     if issues:
         return issues
-    if task == TEXT_TO_AUDIO:
+    if task == TTS:
+        if "voice_speed" in body and round(body["voice_speed"], 1) != body["voice_speed"]:
+            issues.append(Issue("voice_speed", "value", "precise to one decimal place"))
+        elif body["voice_language"] not in TTS_VOICES.get(body["voice_id"], ()):
+            issues.append(Issue("voice_id", "value", "Voice id not found"))
+    elif task == TEXT_TO_AUDIO:
         if round(body["duration"], 1) != body["duration"]:
             issues.append(Issue("duration", "value", "supports one decimal place"))
     elif ("video_id" in body) == ("video_url" in body):
@@ -105,6 +128,8 @@ class AudioRoutes:
         issues = await self._offload(audio_issues, body, task, lambda vid: self.video(vid) is not None)
         if issues:
             return self._err(400, 1201, "Invalid parameters: " + "; ".join(i.text() for i in issues))
+        if task == TTS:
+            return self._tts_answer(entry, body)
         ext = body.get("external_task_id")
         with self._lock:
             if ext is not None and ext in self._external:
@@ -114,6 +139,24 @@ class AudioRoutes:
                                       "audio_id": str(uuid.uuid4()), "mode": "",
                                       "seconds": float(body.get("duration", 5.0))})
         return self._created(entry, job, ext)
+
+    def _tts_answer(self, entry, body):
+        """The synchronous create: the task, finished."""
+        with self._lock:
+            job = self._create(body, None, model=TTS, endpoint=f"audio/{TTS}",
+                               extra={"audio_id": str(uuid.uuid4()), "mode": "", "seconds": 1.0})
+            if job is None:
+                return self._created(entry, job, None)
+            self._complete(job, job.t_submit)
+            entry["request_id"] = job.id
+            ms = int(job.wall_submit * 1000)
+            data = {"task_id": job.id, "task_status": "succeed" if job.ok else "failed",
+                    "task_status_msg": "" if job.ok else job.outcome["message"], "created_at": ms, "updated_at": ms}
+            if job.ok:
+                data["final_unit_deduction"] = "1"  # arbitrary
+                data["task_result"] = {"audios": [{"id": job.extra["audio_id"], "duration": "1.0",
+                                                   "url": f"{self.base_url}/files/{job.file_id}/output.mp3"}]}
+        return self._json(200, {"code": 0, "message": "success", "request_id": str(uuid.uuid4()), "data": data})
 
     def _audio_status(self, params):
         tid = params["tid"]

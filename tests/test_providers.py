@@ -59,6 +59,8 @@ def inputs_for(v, offer, clip):
             given[f.name] = f"{f.name} of a race"
         elif f.name == "asmr_mode":
             given[f.name] = True
+        elif f.name == "effect_scene":  # a two-person scene: every provider's effects take it, with two images
+            given[f.name] = "hug"
         elif f.name == "duration":
             given[f.name] = "10"
         elif f.name == "generate_audio":
@@ -99,7 +101,7 @@ def image_of(value):
 
 SCALARS = ("prompt", "negative_prompt", "duration", "generate_audio", "aspect_ratio", "character_orientation",
            "keep_original_sound", "keep_audio", "cfg_scale", "text", "sound_effect_prompt", "background_music_prompt",
-           "asmr_mode")
+           "asmr_mode", "effect_scene")
 
 
 def sent_fields(name, body, offer):
@@ -132,6 +134,10 @@ def sent_fields(name, body, offer):
                    reference_images=[i["image_url"] for i in body.get("image_list", []) if "type" not in i])
         for video in body.get("video_list", []):
             out.update(video=video["video_url"], keep_audio=video["keep_original_sound"] == "yes")
+    elif name == "kling" and "effect_scene" in body:  # video effects: {effect_scene, input: {...}}
+        given = body["input"]
+        assert f"effects/{given['model_name']}/{given['mode']}" == offer.model and body["external_task_id"]
+        out = {"effect_scene": body["effect_scene"], "duration": given["duration"], "images": given["images"]}
     elif name == "kling" and "input" in body:  # lip sync: {input: {...}}, no model and no id of ours
         body = body["input"]
         assert body["mode"] == offer.model.rpartition("/")[2] and "external_task_id" not in body

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .enums import TWO_PERSON_EFFECTS
 from .omni_offers import OMNI_OFFERS
 from .schema import DURATIONS_5_10, Offer, Price, Variant
 
@@ -115,6 +116,22 @@ _V2A_SOURCE = ("third-party copies of Kling's documentation only: a copy of klin
                "url_wav}]); the SDK okaris/kling @ 80af2f82 (kling/models/audio.py VideoToAudioRequest) agrees")
 _V2A_PRICE = Price(None, source="not published anywhere we could read: Kling's price page is in no corpus, and "
                                 "Comfy-Org/docs pricing.mdx lists no Kling video to audio")
+# Video effects on Kling's own API (nodes/providers/kling_effects.py): POST /v1/videos/effects. The source allows
+# 8 of the catalog's scenes: the two-person ones on kling-v1 | v1-5 | v1-6 std | pro, 5 or 10 s; the one-image
+# ones on kling-v1-6 with no mode (so std only) and 5 s only (kling_effects refuses 10 s).
+_EFFECTS_SOURCE = ("ComfyUI 0.33.0 code (Comfy-Org; third party for Kling): comfy_api_nodes/apis/__init__.py "
+                   "KlingVideoEffectsRequest, KlingSingleImageEffectInput, KlingDualCharacterEffectInput, generated "
+                   "from Kling's own OpenAPI for Comfy's proxy (/proxy/kling/v1/videos/effects)")
+_EFFECTS_PRICE = Price(None, source="not published anywhere we could read: Comfy-Org's price list says only \"Priced "
+                                    "the same as t2v based on mode, model, and duration\" for its two-person effects "
+                                    "node, with no figure")
+_ONE_IMAGE_EFFECTS = ("bloombloom", "dizzydizzy", "fuzzyfuzzy", "squish", "expansion")
+
+
+def _effects(model: str) -> Offer:
+    scenes = TWO_PERSON_EFFECTS + (_ONE_IMAGE_EFFECTS if model == "kling-v1-6/std" else ())
+    return Offer("kling", f"effects/{model}", ("input_image_urls", "effect_scene", "duration"), _EFFECTS_PRICE,
+                 _EFFECTS_SOURCE, limits=(("effect_scene", scenes),))
 _KLING_OWN_ROUTES = {
     "video-to-audio": Offer("kling", "video-to-audio", ("video_url", "sound_effect_prompt", "background_music_prompt",
                                                         "asmr_mode"), _V2A_PRICE, _V2A_SOURCE),
@@ -128,6 +145,10 @@ _KLING_OWN_ROUTES = {
     "v2.6-pro-motion": _motion("kling-v2-6/pro", 0.112, "23.63"),
     "v3-std-motion": _motion("kling-v3/std", 0.126, "26.59"),
     "v3-pro-motion": _motion("kling-v3/pro", 0.168, "35.45"),
+    "v1-std-effects": _effects("kling-v1/std"),
+    "v1.5-pro-effects": _effects("kling-v1-5/pro"),
+    "v1.6-std-effects": _effects("kling-v1-6/std"),
+    "v1.6-pro-effects": _effects("kling-v1-6/pro"),
 }
 
 

@@ -14,9 +14,9 @@ Routes (``Authorization: Bearer <JWT>`` on the API routes)::
     POST /v1/videos/video-extend                      op "submit"
     POST /v1/videos/multi-image2video                 op "submit"
     POST /v1/videos/avatar/image2video                op "submit"
-    POST /v1/videos/{motion-control|lip-sync}         op "submit"  (fakes/kling_tasks.py)
+    POST /v1/videos/{motion-control|lip-sync|effects} op "submit"  (fakes/kling_tasks.py)
     POST /v1/videos/omni-video                        op "submit"  (fakes/kling_omni.py)
-    GET  /v1/videos/{image2video|...|motion-control|lip-sync}/{id}
+    GET  /v1/videos/{image2video|...|motion-control|lip-sync|effects}/{id}
                                                       op "status"  id: the task_id, or your
                                                       external_task_id
     GET  /files/<file id>/output.mp4                  op "file"    the result video; no auth; Range
@@ -81,8 +81,8 @@ from typing import Any
 from .common import (DEFAULT_VIDEO, DONE, FILE_ROUTE, QUEUED, RUNNING, C, E, FakeServer, Issue, R, S, check_fields,
                      b64decode_strict, js_type, kling_image_issues, numeric_id)
 from .kling_omni import OMNI, omni_issues, omni_model
-from .kling_tasks import (LIP_SYNC, LIP_SYNC_MODEL, MOTION, MOTION_DEFAULT_MODEL, lip_sync_fields, lip_sync_issues,
-                          motion_fields, motion_issues)
+from .kling_tasks import (EFFECTS, LIP_SYNC, LIP_SYNC_MODEL, MOTION, MOTION_DEFAULT_MODEL, effects_issues,
+                          effects_model, lip_sync_fields, lip_sync_issues, motion_fields, motion_issues)
 from .kling_audio import AUDIO_ROUTES, AudioRoutes
 from .kling_turbo import TURBO_ROUTES, TurboRoutes
 
@@ -94,7 +94,7 @@ V3_ONLY = ("multi_shot", "shot_type", "multi_prompt", "element_list")
 CAMERA_TYPES = ["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"]
 AXES = ["horizontal", "vertical", "pan", "tilt", "roll", "zoom"]
 ENDPOINTS = ("image2video", "text2video", "multi-image2video", "avatar/image2video", "video-extend", "motion-control",
-             "lip-sync", "omni-video")
+             "lip-sync", "omni-video", "effects")
 EXTEND = "video-extend"
 MULTI_IMAGE = "multi-image2video"
 MULTI_IMAGE_MODEL = "kling-v1-6"   # "currently only kling-v1-6 is supported"
@@ -129,9 +129,11 @@ class FakeKling(AudioRoutes, TurboRoutes, FakeServer):
     CREATE_OPS = ("submit",)
     ROUTES = [
         ("submit", ("POST",), re.compile(r"^/v1/videos/(?P<endpoint>image2video|text2video|multi-image2video"
-                                         r"|avatar/image2video|video-extend|motion-control|lip-sync|omni-video)$")),
+                                         r"|avatar/image2video|video-extend|motion-control|lip-sync|omni-video"
+                                         r"|effects)$")),
         ("status", ("GET",), re.compile(r"^/v1/videos/(?P<endpoint>image2video|text2video|multi-image2video"
-                                        r"|avatar/image2video|video-extend|motion-control|lip-sync|omni-video)"
+                                        r"|avatar/image2video|video-extend|motion-control|lip-sync|omni-video"
+                                        r"|effects)"
                                         r"/(?P<tid>[^/]+)$")),
         *TURBO_ROUTES,  # Kling 3.0 Turbo: fakes/kling_turbo.py
         *AUDIO_ROUTES,  # /v1/audio: fakes/kling_audio.py
@@ -304,6 +306,8 @@ class FakeKling(AudioRoutes, TurboRoutes, FakeServer):
             return [Issue("", "type", f"Expected object, received {js_type(body)}")]
         if endpoint == OMNI:
             return omni_issues(body, self._check_image, _callback)
+        if endpoint == EFFECTS:
+            return effects_issues(body, self._check_image, _callback)
         issues = check_fields(self.body_fields(endpoint), body)
         if endpoint == AVATAR and not issues:
             if ("audio_id" in body) == ("sound_file" in body):
@@ -426,6 +430,8 @@ class FakeKling(AudioRoutes, TurboRoutes, FakeServer):
                 model, mode, seconds = source["model"], source["mode"], source["seconds"] + EXTEND_SECONDS
             elif endpoint == OMNI:
                 model, mode, seconds = omni_model(body)
+            elif endpoint == EFFECTS:
+                model, mode, seconds = effects_model(body)
             else:
                 default = {MULTI_IMAGE: MULTI_IMAGE_MODEL, AVATAR: AVATAR_MODEL,
                            MOTION: MOTION_DEFAULT_MODEL, LIP_SYNC: LIP_SYNC_MODEL}.get(endpoint, DEFAULT_MODEL)

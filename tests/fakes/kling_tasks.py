@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .common import C, E, Issue, R, S, js_type
+from .common import C, E, Issue, R, S, check_fields, js_type
 
 MOTION = "motion-control"
 MOTION_MODELS = ("kling-v3", "kling-v2-6")
@@ -85,3 +85,36 @@ def lip_sync_issues(body: dict, made) -> list[Issue]:
         elif f"audio_{kind}" not in given or ("audio_url" if kind == "file" else "audio_file") in given:
             issues.append(Issue(f"input.audio_{kind}", "value", f"audio_type {kind} takes audio_{kind} alone"))
     return issues
+
+
+# Video effects, POST /v1/videos/effects (ComfyUI 0.33.0's apis/__init__.py KlingVideoEffectsRequest and its input
+# models, generated from Kling's OpenAPI for Comfy's proxy): {effect_scene, input, callback_url?,
+# external_task_id?}, nothing else. Two-person scenes take {model_name kling-v1 (default) | kling-v1-5 | kling-v1-6,
+# mode std (default) | pro, images [exactly 2], duration "5" | "10"}; one-image scenes {model_name kling-v1-6,
+# image, duration "5"}, all required and nothing else. The video lasts the duration.
+EFFECTS = "effects"
+TWO_PERSON = ("hug", "kiss", "heart_gesture")
+ONE_IMAGE = ("bloombloom", "dizzydizzy", "fuzzyfuzzy", "squish", "expansion")
+
+
+def effects_issues(body: dict, image, callback) -> list[Issue]:
+    issues = check_fields({"effect_scene": R(E(*TWO_PERSON, *ONE_IMAGE)), "input": R(C(_an_object)),
+                           "callback_url": C(callback), "external_task_id": S(min_length=1)}, body)
+    return issues or check_fields(_effects_input(body["effect_scene"], image), body["input"], "input")
+
+
+def _an_object(v: Any, path: str) -> list[Issue]:  # its fields follow the scene: checked once the scene is known
+    return [] if isinstance(v, dict) else [Issue(path, "type", f"Expected object, received {js_type(v)}")]
+
+
+def _effects_input(scene: str, image) -> dict:
+    if scene in TWO_PERSON:
+        return {"model_name": E("kling-v1", "kling-v1-5", "kling-v1-6"), "mode": E("std", "pro"),
+                "images": R({"type": "list", "min_items": 2, "max_items": 2, "items": C(image)}),
+                "duration": R(E("5", "10"))}
+    return {"model_name": R(E("kling-v1-6")), "image": R(C(image)), "duration": R(E("5"))}
+
+
+def effects_model(body: dict) -> tuple[str, str, float]:
+    given = body["input"]
+    return given.get("model_name", "kling-v1"), given.get("mode", "std"), float(given["duration"])

@@ -19,7 +19,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..jobs.lineage import file_sha256, url_of_content
+from ..jobs.download import file_sha256
+from ..jobs.lineage import url_of_content
 from ..media_in.media import SavedAudio
 
 

@@ -167,11 +167,16 @@ def saved_facts(path: Path, url: str, provider: str, now: float | None = None) -
     the file's SHA-256, size and mtime to tell whether it was changed since."""
     if not url.startswith("https://"):
         return {"url": None}
+    stat = os.stat(path)
+    lifetime = URL_LIFETIME.get(provider, UNSTATED_URL_LIFETIME)
+    return {"url": url, "url_expires": (now or time.time()) + lifetime,
+            "sha256": file_sha256(path), "size": stat.st_size, "mtime": stat.st_mtime}
+
+
+def file_sha256(path) -> str:
+    # A read loop, not hashlib.file_digest: that needs Python 3.11, and the pack runs on 3.10.
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(MB), b""):
             digest.update(chunk)
-    stat = os.stat(path)
-    lifetime = URL_LIFETIME.get(provider, UNSTATED_URL_LIFETIME)
-    return {"url": url, "url_expires": (now or time.time()) + lifetime,
-            "sha256": digest.hexdigest(), "size": stat.st_size, "mtime": stat.st_mtime}
+    return digest.hexdigest()

@@ -3,13 +3,13 @@ content), so a VIDEO or AUDIO handed from one node to the next can be traced bac
 result) that made it, and its provider URL passed on instead of the bytes while that URL still serves them."""
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
 from typing import Iterator, Optional
 
 from ..catalog import variant as find_variant
+from .download import file_sha256
 from .journal import Journal
 from .states import JobState
 
@@ -74,11 +74,6 @@ def passable_url(path: os.PathLike | str, journal: Optional[Journal] = None,
     if stat.st_size != record.get("size") or stat.st_mtime != record.get("mtime"):
         return None
     return url, record["sha256"]
-
-
-def file_sha256(path: os.PathLike | str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def url_of_content(sha256: str, kind: str, journal: Optional[Journal] = None,
